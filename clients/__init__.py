@@ -1,0 +1,1 @@
+"""placecode reference clients."""

@@ -1,0 +1,97 @@
+"""The placecode/1 protocol: pure functions and value types, no I/O, no clock.
+
+Time is passed in as Unix seconds (UTC) and randomness as bytes or as a
+``random(n) -> bytes`` callable, so every result is reproducible. See
+``docs/protocol.md`` for the byte-exact specification; section numbers in
+docstrings refer to it.
+"""
+
+from ._authority import (
+    AuthorityKeys,
+    AuthorityPublicKeys,
+    ConfirmedSlot,
+    ConsentMessage,
+    confirm_window,
+    key_id,
+    open_consent,
+    open_trace,
+    seal_consent,
+    seal_to,
+    seal_trace,
+)
+from ._bundle import Bundle, BundleHeader, Exposure, Policy, match, sign_bundle
+from ._entry import (
+    EntryContent,
+    EvidenceLevel,
+    RandomBytes,
+    confirm_message,
+    evidence_holds,
+    open_entry,
+    proof_coverage,
+    report_entries,
+    seal_entry,
+)
+from ._upload import UploadRequest, config_message, sign_config, verify_config
+from ._venue import Category, CodeKeys, PresenceProof, Venue, VenueCode, code_id
+from ._visit import (
+    CheckIn,
+    Slot,
+    Visit,
+    check_in,
+    entry_key,
+    hour_tag,
+    slots_for,
+    verification_code,
+)
+from .errors import CodeError, DecodeError, Error, VerificationError
+
+__all__ = [
+    "AuthorityKeys",
+    "AuthorityPublicKeys",
+    "Bundle",
+    "BundleHeader",
+    "Category",
+    "CheckIn",
+    "CodeError",
+    "CodeKeys",
+    "ConfirmedSlot",
+    "ConsentMessage",
+    "DecodeError",
+    "EntryContent",
+    "Error",
+    "EvidenceLevel",
+    "Exposure",
+    "Policy",
+    "PresenceProof",
+    "RandomBytes",
+    "Slot",
+    "UploadRequest",
+    "VerificationError",
+    "Venue",
+    "VenueCode",
+    "Visit",
+    "check_in",
+    "code_id",
+    "config_message",
+    "confirm_message",
+    "confirm_window",
+    "entry_key",
+    "evidence_holds",
+    "hour_tag",
+    "key_id",
+    "match",
+    "open_consent",
+    "open_entry",
+    "open_trace",
+    "proof_coverage",
+    "report_entries",
+    "seal_consent",
+    "seal_entry",
+    "seal_to",
+    "seal_trace",
+    "sign_config",
+    "sign_bundle",
+    "slots_for",
+    "verification_code",
+    "verify_config",
+]

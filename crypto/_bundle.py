@@ -1,0 +1,266 @@
+"""Signed bundles of exposure entries (§8) and matching (§12)."""
+
+from __future__ import annotations
+
+import bisect
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import constants as c
+from ._authority import AuthorityPublicKeys, key_id
+from ._entry import EvidenceLevel, evidence_holds, open_entry
+from ._visit import Slot, Visit
+from ._wire import Reader, sha256, u8, u16, u32, u64
+from .errors import DecodeError, Error, VerificationError
+
+#: §8 magic, key id, sequence, created, first hour, last hour
+_FIXED_HEAD = 4 + c.KEY_ID_BYTES + 8 + 8 + 4 + 4
+
+
+@dataclass(frozen=True)
+class BundleHeader:
+    """§8 What a bundle says about itself."""
+
+    key_id: bytes
+    sequence: int
+    created_at: int
+    first_hour: int
+    last_hour: int
+    messages: tuple[str, ...] = ()
+    revoked: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.revoked) > c.MAX_REVOKED or any(len(t) != c.TAG_BYTES for t in self.revoked):
+            raise Error(f"a bundle revokes at most {c.MAX_REVOKED} 16-byte tags")
+        if len(self.key_id) != c.KEY_ID_BYTES:
+            raise Error("a key id is 8 bytes")
+        if not 0 <= self.sequence < 2**64 or not 0 <= self.created_at < 2**64:
+            raise Error("sequence and creation time are 64-bit")
+        if not 0 <= self.first_hour <= self.last_hour < 2**32:
+            raise Error("a bundle covers hours first <= last (32-bit)")
+        if len(self.messages) > c.MAX_MESSAGES:
+            raise Error(f"a bundle has at most {c.MAX_MESSAGES} messages")
+        if any(len(m.encode()) > c.MAX_MESSAGE_BYTES for m in self.messages):
+            raise Error(f"a message is at most {c.MAX_MESSAGE_BYTES} UTF-8 bytes")
+
+    def to_bytes(self) -> bytes:
+        out = (
+            c.BUNDLE_MAGIC
+            + self.key_id
+            + u64(self.sequence)
+            + u64(self.created_at)
+            + u32(self.first_hour)
+            + u32(self.last_hour)
+            + u8(len(self.messages))
+        )
+        for message in self.messages:
+            raw = message.encode()
+            out += u16(len(raw)) + raw
+        return out + u16(len(self.revoked)) + b"".join(self.revoked)
+
+
+def sign_bundle(
+    header: BundleHeader, entries: Iterable[bytes], signing_key: Ed25519PrivateKey
+) -> bytes:
+    """§8 header || count || sorted tags || end offsets || payloads || signature."""
+    if key_id(signing_key.public_key().public_bytes_raw()) != header.key_id:
+        raise Error("the header's key id does not name this signing key")
+    ordered = sorted(entries)
+    for entry in ordered:
+        if not c.MIN_ENTRY_BYTES <= len(entry) <= c.MAX_ENTRY_BYTES:
+            raise Error("an entry has the wrong length")
+    tags = b"".join(e[: c.TAG_BYTES] for e in ordered)
+    payloads = [e[c.TAG_BYTES :] for e in ordered]
+    offsets = bytearray()
+    end = 0
+    for payload in payloads:
+        end += len(payload)
+        offsets += u32(end)
+    body = header.to_bytes() + u32(len(ordered)) + tags + bytes(offsets) + b"".join(payloads)
+    return body + signing_key.sign(c.BUNDLE_LABEL + sha256(body))
+
+
+class _Tags(Sequence[bytes]):
+    """The sorted tag column of a bundle, read in place for bisect."""
+
+    def __init__(self, view: memoryview, count: int) -> None:
+        self._view = view
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
+        return bytes(self._view[i * c.TAG_BYTES : (i + 1) * c.TAG_BYTES])
+
+
+def _read_header(data: bytes) -> tuple[BundleHeader, int]:
+    longest = _FIXED_HEAD + 1 + c.MAX_MESSAGES * (2 + c.MAX_MESSAGE_BYTES)
+    longest += 2 + c.MAX_REVOKED * c.TAG_BYTES
+    r = Reader(data[:longest], "a bundle")
+    if r.take(4) != c.BUNDLE_MAGIC:
+        raise DecodeError("this is not a placecode/1 bundle")
+    kid, seq, created, first, last = r.take(c.KEY_ID_BYTES), r.u64(), r.u64(), r.u32(), r.u32()
+    messages = []
+    for _ in range(r.u8()):
+        try:
+            messages.append(r.take(r.u16()).decode())
+        except UnicodeDecodeError:
+            raise DecodeError("a bundle message is not UTF-8") from None
+    revoked = tuple(r.take(c.TAG_BYTES) for _ in range(r.u16()))
+    try:
+        header = BundleHeader(kid, seq, created, first, last, tuple(messages), revoked)
+    except Error as e:
+        raise DecodeError(f"a bundle header is malformed: {e}") from None
+    length = len(header.to_bytes())
+    return header, length
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """§8 A verified bundle; entries are found by binary search, never all parsed."""
+
+    header: BundleHeader
+    count: int
+    _data: bytes = field(repr=False)
+    _tags_at: int = field(repr=False)
+
+    @classmethod
+    def verify(
+        cls, data: bytes, authority: AuthorityPublicKeys, *, after_sequence: int = -1
+    ) -> Bundle:
+        """§8 Checks a downloaded bundle; raises ``VerificationError`` on any failure.
+
+        ``after_sequence`` is the highest sequence this device holds: an older
+        or equal bundle is refused, so nobody can roll a device back.
+        """
+        try:
+            header, head_len = _read_header(data)
+        except DecodeError:
+            raise VerificationError() from None
+        if not hmac.compare_digest(header.key_id, authority.key_id):
+            raise VerificationError()
+        body, signature = data[: -c.SIGNATURE_BYTES], data[-c.SIGNATURE_BYTES :]
+        try:
+            Ed25519PublicKey.from_public_bytes(authority.sign_key).verify(
+                signature, c.BUNDLE_LABEL + sha256(body)
+            )
+        except InvalidSignature:
+            raise VerificationError() from None
+        if header.sequence <= after_sequence:
+            raise VerificationError()
+        if len(body) < head_len + 4:
+            raise VerificationError()
+        count = int.from_bytes(body[head_len : head_len + 4], "big")
+        tags_at = head_len + 4
+        payload_at = tags_at + count * (c.TAG_BYTES + 4)
+        if payload_at > len(body):
+            raise VerificationError()
+        last_end = int.from_bytes(body[payload_at - 4 : payload_at], "big") if count else 0
+        if payload_at + last_end != len(body):
+            raise VerificationError()
+        return cls(header, count, data, tags_at)
+
+    @property
+    def data(self) -> bytes:
+        return self._data
+
+    def lookup(self, tag: bytes) -> list[bytes]:
+        """The sealed entries (tag || nonce || ciphertext) published for ``tag``."""
+        view = memoryview(self._data)
+        tags = _Tags(view[self._tags_at :], self.count)
+        i = bisect.bisect_left(tags, tag)
+        offsets_at = self._tags_at + self.count * c.TAG_BYTES
+        payload_at = offsets_at + self.count * 4
+        found = []
+        while i < self.count and tags[i] == tag:
+            at = offsets_at + 4 * i
+            start = int.from_bytes(view[at - 4 : at], "big") if i else 0
+            end = int.from_bytes(view[at : at + 4], "big")
+            if start < end <= len(self._data) - c.SIGNATURE_BYTES - payload_at:
+                found.append(tag + bytes(view[payload_at + start : payload_at + end]))
+            i += 1
+        return found
+
+    def entries(self) -> list[bytes]:
+        """Every entry, in order: for export and statistics, not for matching."""
+        tags = _Tags(memoryview(self._data)[self._tags_at :], self.count)
+        return [e for t in sorted(set(tags)) for e in self.lookup(t)]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """§12 Which evidence levels warn, and after how many shared minutes."""
+
+    warn_levels: frozenset[EvidenceLevel] = frozenset(EvidenceLevel)
+    min_overlap_minutes: int = c.DEFAULT_MIN_OVERLAP_MINUTES
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """§12 A visit that shared enough minutes with published cases."""
+
+    visit: Visit
+    slot: Slot
+    overlap_minutes: int
+    level: EvidenceLevel
+    message: str
+
+
+def _union_length(intervals: list[tuple[int, int]]) -> int:
+    total, reach = 0, -1
+    for lo, hi in sorted(intervals):
+        lo = max(lo, reach)
+        if hi > lo:
+            total += hi - lo
+            reach = hi
+    return total
+
+
+def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) -> list[Exposure]:
+    """§12 A device's exposures: its visits against every verified bundle it holds.
+
+    An entry is ignored when a bundle of a higher sequence revokes its tag.
+    """
+    revoked_by: dict[bytes, int] = {}
+    for bundle in bundles:
+        for tag in bundle.header.revoked:
+            revoked_by[tag] = max(revoked_by.get(tag, -1), bundle.header.sequence)
+    exposures = []
+    for visit in visits:
+        overlap = 0
+        first: Slot | None = None
+        level = EvidenceLevel.SELF_REPORTED
+        message = ""
+        for slot in visit.slots:
+            windows = []
+            for bundle in bundles:
+                if revoked_by.get(slot.tag, -1) > bundle.header.sequence:
+                    continue
+                for entry in bundle.lookup(slot.tag):
+                    try:
+                        content = open_entry(entry, slot.key)
+                    except VerificationError:
+                        continue
+                    if content.level not in policy.warn_levels:
+                        continue
+                    if not evidence_holds(content, slot, visit):
+                        continue
+                    lo = max(content.start_minute, slot.start_minute)
+                    hi = min(content.end_minute, slot.end_minute)
+                    if lo < hi:
+                        windows.append((lo, hi))
+                        if first is None or content.level < level:
+                            level = content.level
+                            messages = bundle.header.messages
+                            mid = content.message_id
+                            message = messages[mid] if mid < len(messages) else ""
+                        first = first or slot
+            overlap += _union_length(windows)
+        if first is not None and overlap >= policy.min_overlap_minutes:
+            exposures.append(Exposure(visit, first, overlap, level, message))
+    return exposures

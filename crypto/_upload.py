@@ -1,0 +1,93 @@
+"""Upload requests (§13) and the signed configuration (§14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import constants as c
+from ._authority import AuthorityPublicKeys
+from ._wire import Reader, u8, u16
+from .errors import DecodeError, Error, VerificationError
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """§13 A confirmed case's entries with a TAN, or a dummy: always UPLOAD_BYTES long.
+
+    The TAN is space-padded inside its fixed field, so the TAN's length does
+    not change where the entries start.
+    """
+
+    tan: str
+    entries: tuple[bytes, ...]
+    dummy: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.tan.isascii() or not 0 < len(self.tan) <= c.MAX_TAN_CHARS:
+            raise Error(f"a TAN is 1 to {c.MAX_TAN_CHARS} ASCII characters")
+        if len(self.entries) > c.MAX_UPLOAD_ENTRIES:
+            raise Error(f"an upload carries at most {c.MAX_UPLOAD_ENTRIES} entries")
+        if any(not c.MIN_ENTRY_BYTES <= len(e) <= c.MAX_ENTRY_BYTES for e in self.entries):
+            raise Error("an entry has the wrong length")
+        if c.UPLOAD_HEAD_BYTES + sum(1 + len(e) for e in self.entries) > c.UPLOAD_BYTES:
+            raise Error(f"these entries do not fit one upload of {c.UPLOAD_BYTES} bytes")
+
+    def to_bytes(self) -> bytes:
+        out = (
+            c.UPLOAD_MAGIC
+            + u8(c.UPLOAD_DUMMY if self.dummy else c.UPLOAD_REAL)
+            + u8(len(self.tan))
+            + self.tan.encode().ljust(c.MAX_TAN_CHARS, b" ")
+            + u16(len(self.entries))
+            + b"".join(u8(len(e)) + e for e in self.entries)
+        )
+        return out.ljust(c.UPLOAD_BYTES, b"\0")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> UploadRequest:
+        """Parses a request; raises ``DecodeError`` with a reason on any malformed input."""
+        if len(data) != c.UPLOAD_BYTES:
+            raise DecodeError(f"an upload is exactly {c.UPLOAD_BYTES} bytes, not {len(data)}")
+        r = Reader(data, "an upload")
+        if r.take(4) != c.UPLOAD_MAGIC:
+            raise DecodeError("this is not a placecode/1 upload")
+        flag = r.u8()
+        if flag not in (c.UPLOAD_REAL, c.UPLOAD_DUMMY):
+            raise DecodeError("an upload's flag is neither real nor dummy")
+        tan_len = r.u8()
+        tan_field = r.take(c.MAX_TAN_CHARS)
+        if not 0 < tan_len <= c.MAX_TAN_CHARS or not tan_field.isascii():
+            raise DecodeError("an upload's TAN is malformed")
+        count = r.u16()
+        if count > c.MAX_UPLOAD_ENTRIES:
+            raise DecodeError(f"an upload carries at most {c.MAX_UPLOAD_ENTRIES} entries")
+        entries = tuple(r.take(r.u8()) for _ in range(count))
+        if any(r.rest()):
+            raise DecodeError("an upload's padding is not zero")
+        try:
+            return cls(tan_field[:tan_len].decode(), entries, flag == c.UPLOAD_DUMMY)
+        except Error as e:
+            raise DecodeError(f"an upload is malformed: {e}") from None
+
+
+def config_message(payload: bytes) -> bytes:
+    """§14 The bytes the authority signs over its configuration."""
+    return c.CONFIG_LABEL + payload
+
+
+def sign_config(payload: bytes, signing_key: Ed25519PrivateKey) -> bytes:
+    """§14 Signs the configuration document (UTF-8 JSON bytes, any content)."""
+    return signing_key.sign(config_message(payload))
+
+
+def verify_config(payload: bytes, signature: bytes, authority: AuthorityPublicKeys) -> None:
+    """§14 Raises ``VerificationError`` unless the authority signed ``payload``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(authority.sign_key).verify(
+            signature, config_message(payload)
+        )
+    except (InvalidSignature, ValueError):
+        raise VerificationError() from None

@@ -1,0 +1,278 @@
+"""Venue keys (§3) and the QR payload (§4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import constants as c
+from ._wire import Reader, hkdf, sha256, u8, u16, u32
+from .errors import DecodeError, Error
+
+NOT_A_PLACECODE = "this is not a placecode QR code"
+
+
+class Category(enum.IntEnum):
+    """§4 The kind of venue, one byte in the QR payload."""
+
+    OTHER = 0
+    RESTAURANT = 1
+    BAR = 2
+    CAFE = 3
+    SHOP = 4
+    OFFICE = 5
+    SCHOOL = 6
+    HEALTHCARE = 7
+    EVENT = 8
+    TRANSPORT = 9
+    GYM = 10
+    WORSHIP = 11
+    HOTEL = 12
+    CULTURE = 13
+    PUBLIC_SERVICE = 14
+
+
+def code_id(code_key: bytes) -> bytes:
+    """§3 The identifier a presence proof signs: SHA-256(CODE_ID_LABEL || code key)."""
+    return sha256(c.CODE_ID_LABEL + code_key)
+
+
+def presence_message(code_id_: bytes, epoch: int) -> bytes:
+    """§5 The bytes a presence proof signs."""
+    return c.PRESENCE_LABEL + code_id_ + u32(epoch)
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class PresenceProof:
+    """§5 The venue's signature over a code and a 30-second epoch."""
+
+    epoch: int
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.epoch < 2**32 or len(self.signature) != c.SIGNATURE_BYTES:
+            raise Error("a presence proof needs a 32-bit epoch and a 64-byte signature")
+
+    def verify(self, venue_public_key: bytes, code_id_: bytes) -> bool:
+        return verify_signature(
+            venue_public_key, self.signature, presence_message(code_id_, self.epoch)
+        )
+
+
+@dataclass(frozen=True)
+class VenueCode:
+    """§4 What a venue's QR code carries."""
+
+    kind: int
+    code_key: bytes
+    venue_public_key: bytes
+    name: str
+    category: int
+    stay_minutes: int
+    proof: PresenceProof | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in (c.KIND_POSTER, c.KIND_SCREEN):
+            raise Error("a venue code is a poster or a screen")
+        if len(self.code_key) != c.SECRET_BYTES:
+            raise Error("a code key is 32 bytes")
+        if len(self.venue_public_key) != c.PUBLIC_KEY_BYTES:
+            raise Error("a venue public key is 32 bytes")
+        if len(self.name.encode()) > c.MAX_NAME_BYTES:
+            raise Error(f"a venue name is at most {c.MAX_NAME_BYTES} UTF-8 bytes")
+        if not 0 <= self.category <= 255:
+            raise Error("a category is one byte")
+        if not 1 <= self.stay_minutes <= c.MAX_STAY_MINUTES:
+            raise Error(f"the default stay is 1 to {c.MAX_STAY_MINUTES} minutes")
+        if (self.kind == c.KIND_SCREEN) != (self.proof is not None):
+            raise Error("a screen code carries a presence proof and a poster does not")
+
+    @property
+    def code_id(self) -> bytes:
+        return code_id(self.code_key)
+
+    def to_bytes(self) -> bytes:
+        name = self.name.encode()
+        out = (
+            u8(c.PROTOCOL_VERSION)
+            + u8(self.kind)
+            + self.code_key
+            + self.venue_public_key
+            + u8(self.category)
+            + u16(self.stay_minutes)
+            + u8(len(name))
+            + name
+        )
+        if self.proof is not None:
+            out += u32(self.proof.epoch) + self.proof.signature
+        return out
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> VenueCode:
+        if not data:
+            raise DecodeError(NOT_A_PLACECODE)
+        if data[0] != c.PROTOCOL_VERSION:
+            raise DecodeError(
+                f"this QR code uses placecode version {data[0]}, which this app does not "
+                "know: update the app"
+            )
+        r = Reader(data, "this placecode QR code")
+        r.u8()
+        kind = r.u8()
+        if kind not in (c.KIND_POSTER, c.KIND_SCREEN):
+            raise DecodeError(NOT_A_PLACECODE)
+        code_key = r.take(c.SECRET_BYTES)
+        public_key = r.take(c.PUBLIC_KEY_BYTES)
+        category = r.u8()
+        stay = r.u16()
+        name_len = r.u8()
+        if name_len > c.MAX_NAME_BYTES:
+            raise DecodeError(NOT_A_PLACECODE)
+        try:
+            name = r.take(name_len).decode()
+        except UnicodeDecodeError:
+            raise DecodeError("this placecode QR code has a damaged venue name") from None
+        proof = None
+        if kind == c.KIND_SCREEN:
+            proof = PresenceProof(r.u32(), r.take(c.SIGNATURE_BYTES))
+        r.done()
+        if not 1 <= stay <= c.MAX_STAY_MINUTES:
+            raise DecodeError(NOT_A_PLACECODE)
+        return cls(kind, code_key, public_key, name, category, stay, proof)
+
+    def to_url(self) -> str:
+        """§4 The QR text: the URL prefix and the payload in unpadded base32."""
+        return c.QR_URL_PREFIX + base64.b32encode(self.to_bytes()).decode().rstrip("=")
+
+    @classmethod
+    def from_url(cls, text: str | bytes) -> VenueCode:
+        """Parses what a scanner read. Raises only ``DecodeError``."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode()
+            except UnicodeDecodeError:
+                raise DecodeError(NOT_A_PLACECODE) from None
+        text = text.strip()
+        head, sep, fragment = text.partition("#")
+        if not sep or not head.lower().startswith(("https://", "http://")):
+            raise DecodeError(NOT_A_PLACECODE)
+        fragment = fragment.upper()
+        if not fragment.isascii() or not fragment.isalnum():
+            raise DecodeError(NOT_A_PLACECODE)
+        try:
+            raw = base64.b32decode(fragment + "=" * (-len(fragment) % 8))
+        except (binascii.Error, ValueError):
+            raise DecodeError(NOT_A_PLACECODE) from None
+        return cls.from_bytes(raw)
+
+
+def _context(kind: int, number: int) -> bytes:
+    prefix = c.POSTER_CONTEXT if kind == c.KIND_POSTER else c.DAY_CONTEXT
+    return prefix + u32(number)
+
+
+@dataclass(frozen=True)
+class CodeKeys:
+    """§3 The keys of one code: a poster generation or a screen's UTC day."""
+
+    kind: int
+    number: int
+    code_key: bytes
+    signing_seed: bytes
+
+    @property
+    def public_key(self) -> bytes:
+        private = Ed25519PrivateKey.from_private_bytes(self.signing_seed)
+        return private.public_key().public_bytes_raw()
+
+    @property
+    def code_id(self) -> bytes:
+        return code_id(self.code_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return Ed25519PrivateKey.from_private_bytes(self.signing_seed).sign(message)
+
+    def presence_proof(self, epoch: int) -> PresenceProof:
+        return PresenceProof(epoch, self.sign(presence_message(self.code_id, epoch)))
+
+
+@dataclass(frozen=True)
+class Venue:
+    """§3 A venue owner's keys. The secret never leaves the owner's tool."""
+
+    secret: bytes
+    name: str
+    category: int = Category.OTHER
+    stay_minutes: int = c.DEFAULT_STAY_MINUTES
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != c.SECRET_BYTES:
+            raise Error("a venue secret is 32 bytes")
+        VenueCode(
+            c.KIND_POSTER,
+            bytes(32),
+            bytes(32),
+            self.name,
+            self.category,
+            self.stay_minutes,
+        )
+
+    @classmethod
+    def generate(
+        cls,
+        random_bytes: bytes,
+        name: str,
+        category: int = Category.OTHER,
+        stay_minutes: int = c.DEFAULT_STAY_MINUTES,
+    ) -> Venue:
+        return cls(random_bytes, name, category, stay_minutes)
+
+    def code_keys(self, kind: int, number: int) -> CodeKeys:
+        """§3 Keys of poster generation ``number`` or of screen day ``number``."""
+        if kind not in (c.KIND_POSTER, c.KIND_SCREEN) or not 0 <= number < 2**32:
+            raise Error("a code is a poster generation or a screen day (32-bit)")
+        ctx = _context(kind, number)
+        return CodeKeys(
+            kind,
+            number,
+            hkdf(self.secret, c.CODE_KEY_LABEL + ctx),
+            hkdf(self.secret, c.VENUE_SIGN_LABEL + ctx),
+        )
+
+    def poster(self, generation: int = 0) -> VenueCode:
+        """§4 The code printed on a poster."""
+        keys = self.code_keys(c.KIND_POSTER, generation)
+        return VenueCode(
+            c.KIND_POSTER,
+            keys.code_key,
+            keys.public_key,
+            self.name,
+            self.category,
+            self.stay_minutes,
+        )
+
+    def screen(self, now: int) -> VenueCode:
+        """§4 The code a rotating screen shows at time ``now`` (Unix seconds, UTC)."""
+        keys = self.code_keys(c.KIND_SCREEN, now // 86400)
+        return VenueCode(
+            c.KIND_SCREEN,
+            keys.code_key,
+            keys.public_key,
+            self.name,
+            self.category,
+            self.stay_minutes,
+            keys.presence_proof(now // c.EPOCH_SECONDS),
+        )
