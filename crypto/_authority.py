@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.exceptions
@@ -12,7 +13,7 @@ from . import constants as c
 from ._entry import EntryContent, EvidenceLevel, confirm_message, seal_entry
 from ._venue import Venue
 from ._visit import slots_for
-from ._wire import Reader, hkdf, sha256, u8, u16, u32
+from ._wire import Reader, sha256, u8, u16, u32
 from .errors import DecodeError, Error, VerificationError
 
 
@@ -39,25 +40,31 @@ class AuthorityPublicKeys:
 
 @dataclass(frozen=True)
 class AuthorityKeys:
-    """§9 The authority's signing key (bundles) and sealing key (consent, traces)."""
+    """§9 The authority's two independent secrets.
 
-    seed: bytes
+    The signing seed (bundles, configuration) lives with the service; the
+    sealing secret (consent messages, venue traces) can stay offline, since
+    the service needs only its public half.
+    """
+
+    sign_seed: bytes
+    seal_secret: bytes
 
     def __post_init__(self) -> None:
-        if len(self.seed) != c.SECRET_BYTES:
-            raise Error("an authority seed is 32 bytes")
+        if len(self.sign_seed) != c.SECRET_BYTES or len(self.seal_secret) != c.SECRET_BYTES:
+            raise Error("an authority's signing seed and sealing secret are 32 bytes each")
 
     @classmethod
-    def generate(cls, random_bytes: bytes) -> AuthorityKeys:
-        return cls(random_bytes)
+    def generate(cls, random: Callable[[int], bytes]) -> AuthorityKeys:
+        return cls(random(c.SECRET_BYTES), random(c.SECRET_BYTES))
 
     @property
     def signing_key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(hkdf(self.seed, c.AUTHORITY_SIGN_LABEL))
+        return Ed25519PrivateKey.from_private_bytes(self.sign_seed)
 
     @property
     def sealing_key(self) -> nacl.public.PrivateKey:
-        return nacl.public.PrivateKey(hkdf(self.seed, c.AUTHORITY_SEAL_LABEL))
+        return nacl.public.PrivateKey(self.seal_secret)
 
     @property
     def public(self) -> AuthorityPublicKeys:

@@ -89,10 +89,6 @@ MAX_MESSAGE_BYTES: Final = 1024
 #: §8 Bundles: most tags one bundle revokes.
 MAX_REVOKED: Final = 65535
 
-#: §9 Authority keys: HKDF info of the authority's signing and sealing keys.
-AUTHORITY_SIGN_LABEL: Final = b"placecode/1 authority-sign"
-AUTHORITY_SEAL_LABEL: Final = b"placecode/1 authority-seal"
-
 #: §10 Consent: plaintext bytes of a consent message (sealed: + 48).
 CONSENT_PLAINTEXT_BYTES: Final = 464
 #: §10 Consent: bytes libsodium's sealed box adds (ephemeral key + MAC).
