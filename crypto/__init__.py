@@ -41,6 +41,7 @@ from ._visit import (
     entry_key,
     hour_tag,
     slots_for,
+    stay_windows,
     verification_code,
 )
 from .errors import CodeError, DecodeError, Error, VerificationError
@@ -92,6 +93,7 @@ __all__ = [
     "sign_config",
     "sign_bundle",
     "slots_for",
+    "stay_windows",
     "verification_code",
     "verify_config",
 ]

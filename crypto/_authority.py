@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import constants as c
 from ._entry import EntryContent, EvidenceLevel, confirm_message, seal_entry
 from ._venue import Venue
-from ._visit import slots_for
+from ._visit import entry_key, hour_tag, stay_windows
 from ._wire import Reader, sha256, u8, u16, u32
 from .errors import DecodeError, Error, VerificationError
 
@@ -205,26 +205,17 @@ def confirm_window(
     if not 0 < end - start <= c.RETENTION_DAYS * 86400:
         raise Error("an outbreak window is longer than zero and at most the retention period")
     out = []
-    for slot in slots_for(bytes(32), start, end):
+    for hour, lo, hi in stay_windows(start, end):
         codes = [venue.code_keys(c.KIND_POSTER, g) for g in posters]
         if screen:
-            day = slot.hour // 24
+            day = hour // 24
             codes.append(venue.code_keys(c.KIND_SCREEN, day))
-            if slot.hour % 24 < c.MAX_STAY_MINUTES // 60 and day > 0:
+            if hour % 24 < c.MAX_STAY_MINUTES // 60 and day > 0:
                 codes.append(venue.code_keys(c.KIND_SCREEN, day - 1))
         for keys in codes:
-            (own,) = slots_for(keys.code_key, slot.hour * 3600, slot.hour * 3600 + 3600)
-            message = confirm_message(own.tag, slot.start_minute, slot.end_minute)
-            out.append(
-                ConfirmedSlot(
-                    own.tag,
-                    own.key,
-                    slot.hour,
-                    slot.start_minute,
-                    slot.end_minute,
-                    keys.sign(message),
-                )
-            )
+            tag = hour_tag(keys.code_key, hour)
+            signature = keys.sign(confirm_message(tag, lo, hi))
+            out.append(ConfirmedSlot(tag, entry_key(keys.code_key, hour), hour, lo, hi, signature))
     return out
 
 

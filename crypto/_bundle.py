@@ -144,7 +144,8 @@ class Bundle:
             raise VerificationError() from None
         if not hmac.compare_digest(header.key_id, authority.key_id):
             raise VerificationError()
-        body, signature = data[: -c.SIGNATURE_BYTES], data[-c.SIGNATURE_BYTES :]
+        body = memoryview(data)[: -c.SIGNATURE_BYTES]
+        signature = data[-c.SIGNATURE_BYTES :]
         try:
             Ed25519PublicKey.from_public_bytes(authority.sign_key).verify(
                 signature, c.BUNDLE_LABEL + sha256(body)

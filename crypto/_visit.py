@@ -59,17 +59,28 @@ class Slot:
             raise Error("a slot has a 16-byte tag and a 32-byte key")
 
 
-def slots_for(code_key: bytes, start: int, end: int) -> tuple[Slot, ...]:
-    """§6 The hour slots of the stay [start, end) in Unix seconds, to the minute."""
+def stay_windows(start: int, end: int) -> list[tuple[int, int, int]]:
+    """§6 (hour, start minute, end minute) of each hour the stay [start, end) touches.
+
+    The stay is widened to whole minutes: its first minute and its last, started one.
+    """
     first = start // 60
     last = -(-end // 60)
-    slots = []
+    windows = []
     for hour in range(first // 60, -(-last // 60)):
         lo = max(first, hour * 60) - hour * 60
         hi = min(last, hour * 60 + 60) - hour * 60
         if lo < hi:
-            slots.append(Slot(hour, lo, hi, hour_tag(code_key, hour), entry_key(code_key, hour)))
-    return tuple(slots)
+            windows.append((hour, lo, hi))
+    return windows
+
+
+def slots_for(code_key: bytes, start: int, end: int) -> tuple[Slot, ...]:
+    """§6 The hour slots of the stay [start, end) in Unix seconds."""
+    return tuple(
+        Slot(hour, lo, hi, hour_tag(code_key, hour), entry_key(code_key, hour))
+        for hour, lo, hi in stay_windows(start, end)
+    )
 
 
 @dataclass(frozen=True)
