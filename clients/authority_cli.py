@@ -1,0 +1,127 @@
+"""``placecode authority``: keys, TANs, venue traces, the consent inbox, statistics."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from crypto import Error
+
+from . import authority as lib
+from ._cli import format_time, server_option, token_option
+from .http import Client, server_url
+
+seal_key_option = click.option(
+    "--seal-key",
+    "seal_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="the authority's offline sealing key (sealing.key)",
+)
+
+
+@click.group()
+def authority() -> None:
+    """Health authorities: keys, TANs, inbox."""
+
+
+@authority.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def keygen(out: Path) -> None:
+    """Generate the authority's keys (the layout of the service's key folder)."""
+    files, keys = lib.generate_keys(out, os.urandom)
+    click.echo(f"Authority key id {keys.public.key_id.hex()}.")
+    click.echo(f"  {files.sign_key}: signing key, for the service (PLACECODE_KEY_DIR)")
+    click.echo(f"  {files.seal_public}: sealing public key, for the service")
+    click.echo(f"  {files.seal_key}: sealing secret: move it offline; it opens consent messages")
+    click.echo(f"  {files.public}: public keys, for venue owners and apps")
+
+
+@authority.command("issue-tan")
+@click.option("--count", type=click.IntRange(1, 100), default=1, show_default=True)
+@click.option("--valid-hours", type=click.IntRange(1, 168), default=72, show_default=True)
+@server_option
+@token_option
+def issue_tan(count: int, valid_hours: int, server: str | None, token: str | None) -> None:
+    """Issue one-time TANs for confirmed cases (shown once, stored only hashed)."""
+    tans = Client(server_url(server), token).issue_tans(count, valid_hours)
+    for tan, expires in tans:
+        click.echo(f"{tan}  valid until {format_time(expires)}")
+
+
+@authority.command("publish-trace")
+@click.argument("trace", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@seal_key_option
+@click.option(
+    "--message-id",
+    type=click.IntRange(0, 255),
+    default=0,
+    show_default=True,
+    help="which message of the configuration the warning shows",
+)
+@server_option
+@token_option
+def publish_trace(
+    trace: Path, seal_key: Path, message_id: int, server: str | None, token: str | None
+) -> None:
+    """Open a venue owner's sealed confirmation offline and publish its entries."""
+    keys = lib.load_sealing(seal_key)
+    slots, entries = lib.seal_trace_entries(trace.read_bytes(), keys, message_id, os.urandom)
+    if not slots:
+        raise Error("this venue trace confirms no venue-hour")
+    hours = sorted({s.hour for s in slots})
+    accepted = Client(server_url(server), token).publish_venue_entries(entries)
+    click.echo(
+        f"Published {accepted} venue-confirmed entries for {len(hours)} hour(s), "
+        f"{format_time(hours[0] * 3600)} to {format_time((hours[-1] + 1) * 3600)}."
+    )
+
+
+@authority.command()
+@seal_key_option
+@click.option("--delete", is_flag=True, help="delete each message from the service once opened")
+@server_option
+@token_option
+def inbox(seal_key: Path, delete: bool, server: str | None, token: str | None) -> None:
+    """Open the consent inbox: contact details that warned people chose to send."""
+    keys = lib.load_sealing(seal_key)
+    client = Client(server_url(server), token)
+    messages = lib.open_inbox(client.consent_inbox(), keys)
+    if not messages:
+        click.echo("The consent inbox is empty.")
+    for message_id, day, message in messages:
+        if message is None:
+            click.echo(f"#{message_id} ({day}): cannot be opened with this key (or damaged)")
+            continue
+        start = message.hour * 3600 + message.start_minute * 60
+        end = message.hour * 3600 + message.end_minute * 60
+        click.echo(
+            f"#{message_id} ({day}): {message.contact!r}, exposed {format_time(start)} to "
+            f"{format_time(end, date=False)} (tag {message.tag.hex()})"
+        )
+        if delete:
+            client.delete_consent(message_id)
+    if delete and messages:
+        click.echo(f"Deleted {len(messages)} message(s) from the service.")
+
+
+@authority.command()
+@server_option
+def stats(server: str | None) -> None:
+    """Statistics of the published bundles."""
+    index = Client(server_url(server)).bundle_index()
+    if not index:
+        click.echo("No bundles published yet.")
+        return
+    for b in index:
+        click.echo(
+            f"bundle {b.sequence:>4}  {format_time(b.created_at)}  {b.entries:>7,} entries  "
+            f"{b.size:>10,} bytes  hours {format_time(b.first_hour * 3600)} to "
+            f"{format_time((b.last_hour + 1) * 3600)}"
+        )
+    entries = sum(b.entries for b in index)
+    size = sum(b.size for b in index)
+    per_entry = f", {size / entries:.1f} bytes per entry" if entries else ""
+    click.echo(f"{len(index)} bundle(s), {entries:,} entries, {size:,} bytes{per_entry}.")

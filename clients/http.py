@@ -1,0 +1,195 @@
+"""A small client of the service's HTTP API (docs/api.md), over urllib.
+
+Every failure becomes a ``crypto.Error`` subclass whose message a person can act on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from crypto import Error
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+#: seconds to wait for the service before giving up
+TIMEOUT = 20.0
+
+
+class ServiceError(Error):
+    """The service could not be reached, or refused a request."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class UnreachableError(ServiceError):
+    """No answer from the service at all."""
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """One row of the bundle index."""
+
+    sequence: int
+    url: str
+    size: int
+    sha256: str
+    created_at: int
+    first_hour: int
+    last_hour: int
+    entries: int
+
+
+def server_url(explicit: str | None = None) -> str:
+    return (explicit or os.environ.get("PLACECODE_SERVER") or DEFAULT_SERVER).rstrip("/")
+
+
+class Client:
+    """Calls the service at ``base`` (like ``http://127.0.0.1:8000``)."""
+
+    def __init__(self, base: str, token: str | None = None, timeout: float = TIMEOUT) -> None:
+        parsed = urllib.parse.urlsplit(base)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ServiceError(f"{base!r} is not a service address like {DEFAULT_SERVER}")
+        self.base = base.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        staff: bool = False,
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urllib.parse.urljoin(self.base + "/", path.lstrip("/"))
+        request = urllib.request.Request(url, data=body, method=method)
+        if body is not None:
+            request.add_header("Content-Type", content_type)
+        if staff:
+            if not self.token:
+                raise ServiceError(
+                    "this needs a staff token: pass --token or set PLACECODE_TOKEN "
+                    "(made with `placecode admin create-token`)"
+                )
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as e:
+            raise self._refusal(e) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            raise UnreachableError(
+                f"cannot reach the service at {self.base}: is it running?"
+            ) from None
+
+    def _refusal(self, e: urllib.error.HTTPError) -> ServiceError:
+        try:
+            error = json.loads(e.read())["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (ValueError, KeyError, TypeError, OSError):
+            return ServiceError(f"the service at {self.base} failed (HTTP {e.code})", "", e.code)
+        return ServiceError(f"the service refused: {message}", code, e.code)
+
+    def _json(self, method: str, path: str, payload: Any = None, staff: bool = False) -> Any:
+        body = None if payload is None else json.dumps(payload).encode()
+        _, _, data = self._request(method, path, body, staff=staff)
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise ServiceError(
+                f"the service at {self.base} answered something unexpected"
+            ) from None
+
+    # --- public -------------------------------------------------------------------
+
+    def config(self) -> tuple[bytes, bytes]:
+        """The signed configuration: (payload, signature), not yet verified."""
+        doc = self._json("GET", "/v1/config")
+        try:
+            return (
+                base64.b64decode(doc["payload"], validate=True),
+                base64.b64decode(doc["signature"], validate=True),
+            )
+        except (KeyError, TypeError, binascii.Error):
+            raise ServiceError(
+                f"the service at {self.base} sent a malformed configuration"
+            ) from None
+
+    def upload(self, request: bytes) -> None:
+        self._request("POST", "/v1/uploads", request, "application/octet-stream")
+
+    def consent(self, sealed: bytes) -> None:
+        self._request("POST", "/v1/consent", sealed, "application/octet-stream")
+
+    def bundle_index(self, after: int | None = None) -> list[BundleInfo]:
+        path = "/v1/bundles" if after is None or after < 0 else f"/v1/bundles?after={after}"
+        doc = self._json("GET", path)
+        try:
+            return [
+                BundleInfo(
+                    int(b["sequence"]),
+                    str(b["url"]),
+                    int(b["size"]),
+                    str(b["sha256"]),
+                    int(b["created_at"]),
+                    int(b["first_hour"]),
+                    int(b["last_hour"]),
+                    int(b["entries"]),
+                )
+                for b in doc["bundles"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            raise ServiceError(
+                f"the service at {self.base} sent a malformed bundle index"
+            ) from None
+
+    def bundle(self, info: BundleInfo) -> bytes:
+        """The bundle's bytes; its signature is for the caller to verify."""
+        _, _, data = self._request("GET", info.url or f"/v1/bundles/{info.sequence}")
+        return data
+
+    # --- staff ------------------------------------------------------------------------
+
+    def issue_tans(self, count: int = 1, valid_hours: int = 72) -> list[tuple[str, int]]:
+        doc = self._json(
+            "POST", "/v1/tans", {"count": count, "valid_hours": valid_hours}, staff=True
+        )
+        try:
+            return [(str(t["tan"]), int(t["expires_at"])) for t in doc["tans"]]
+        except (KeyError, TypeError, ValueError):
+            raise ServiceError(f"the service at {self.base} sent malformed TANs") from None
+
+    def publish_venue_entries(self, entries: list[bytes]) -> int:
+        payload = {"entries": [base64.b64encode(e).decode() for e in entries]}
+        doc = self._json("POST", "/v1/venue-entries", payload, staff=True)
+        return int(doc["accepted"])
+
+    def revoke(self, tags: list[bytes]) -> int:
+        doc = self._json("POST", "/v1/revocations", {"tags": [t.hex() for t in tags]}, staff=True)
+        return int(doc["revoked"])
+
+    def consent_inbox(self) -> list[tuple[int, str, bytes]]:
+        doc = self._json("GET", "/v1/consent", staff=True)
+        try:
+            return [
+                (int(m["id"]), str(m["received_day"]), base64.b64decode(m["sealed"]))
+                for m in doc["messages"]
+            ]
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise ServiceError(f"the service at {self.base} sent a malformed inbox") from None
+
+    def delete_consent(self, message_id: int) -> None:
+        self._request("DELETE", f"/v1/consent/{message_id}", staff=True)

@@ -1,0 +1,372 @@
+"""The venue owner's tool: the venue key file, posters, the rotating screen, confirmations."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+import crypto
+from crypto import AuthorityPublicKeys, Category, Error, Venue, VenueCode
+from crypto import constants as c
+
+from . import qr
+from ._files import write_private
+
+#: the poster's instructions: a title and two lines, in Chinese and in English
+TITLE_ZH = "扫码登记"
+TITLE_EN = "Check in here"
+LINES_ZH = (
+    "用 placecode 扫描二维码登记；离开时再扫一次签出。",
+    "记录只保存在您的手机上：无需姓名，无需电话。",
+)
+LINES_EN = (
+    "Scan this code with placecode to check in; scan it again when you leave.",
+    "Your visits stay on your phone: no name, no phone number.",
+)
+
+#: fonts with Chinese glyphs, tried in order for the PNG poster (Debian and common paths)
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+#: the PDF's Chinese font: built into every PDF reader's Asian font pack, nothing to embed
+PDF_CJK_FONT = "STSong-Light"
+SVG_FONTS = (
+    "'Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei','PingFang SC',"
+    "'Microsoft YaHei',sans-serif"
+)
+
+
+class VenueKeyError(Error):
+    """A venue key file that is missing, unreadable or malformed."""
+
+
+def category_label(category: int) -> str:
+    try:
+        return Category(category).name.replace("_", " ").lower()
+    except ValueError:
+        return "other"
+
+
+def stay_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
+
+
+# --- the key file -----------------------------------------------------------------
+
+
+def save_key(venue: Venue, path: Path, address: str = "") -> None:
+    """Writes the venue secret to a file only its owner can read; never overwrites."""
+    doc = {
+        "placecode": "venue-key",
+        "version": 1,
+        "name": venue.name,
+        "address": address,
+        "category": venue.category,
+        "stay_minutes": venue.stay_minutes,
+        "secret": venue.secret.hex(),
+    }
+    try:
+        write_private(path, (json.dumps(doc, indent=2) + "\n").encode(), exclusive=True)
+    except FileExistsError:
+        raise VenueKeyError(
+            f"{path} already exists: a venue key is never overwritten (choose another folder)"
+        ) from None
+
+
+def load_key(path: str | Path) -> tuple[Venue, str]:
+    """The venue and its address (printed on posters, never in the code)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise VenueKeyError(
+            f"no venue key at {path}: create one with `placecode venue create`"
+        ) from None
+    except (OSError, ValueError):
+        raise VenueKeyError(f"{path} is not a placecode venue key") from None
+    try:
+        if doc["placecode"] != "venue-key" or doc["version"] != 1:
+            raise ValueError
+        venue = Venue(
+            bytes.fromhex(doc["secret"]), doc["name"], int(doc["category"]), doc["stay_minutes"]
+        )
+        return venue, str(doc.get("address", ""))
+    except (KeyError, TypeError, ValueError, Error):
+        raise VenueKeyError(f"{path} is not a placecode venue key") from None
+
+
+# --- posters --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PosterFiles:
+    png: Path
+    svg: Path
+    pdf: Path
+    #: False when no font with Chinese glyphs was found: the PNG then has English only
+    png_has_chinese: bool
+
+
+def find_cjk_font() -> str | None:
+    candidates = [os.environ.get("PLACECODE_CJK_FONT", ""), *CJK_FONTS]
+    return next((p for p in candidates if p and Path(p).is_file()), None)
+
+
+def _subtitle(code: VenueCode) -> str:
+    return f"{category_label(code.category)} · default stay {stay_label(code.stay_minutes)}"
+
+
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, font_path: str | None, size: int, width: int
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    while True:
+        font = ImageFont.truetype(font_path, size) if font_path else ImageFont.load_default(size)
+        if draw.textlength(text, font=font) <= width or size <= 12:
+            return font
+        size -= 2
+
+
+def poster_png(code: VenueCode, font_path: str | None, address: str = "") -> Image.Image:
+    """An A4 poster at 150 dpi: name, the QR code large, instructions."""
+    width, height, margin = 1240, 1754, 90
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    y = margin
+
+    def line(text: str, size: int, fill: int = 0, gap: int = 14) -> None:
+        nonlocal y
+        font = _fit(draw, text, font_path, size, width - 2 * margin)
+        draw.text((width // 2, y), text, font=font, fill=fill, anchor="mt")
+        top, bottom = font.getbbox("Hg国")[1::2]
+        y += int(bottom) + gap
+
+    line(code.name, 76, gap=18)
+    if address:
+        line(address, 34, fill=60, gap=8)
+    line(_subtitle(code), 34, fill=90, gap=30)
+    image = qr.to_image(qr.make(code), 1000 if not address else 940)
+    page.paste(image, ((width - image.width) // 2, y))
+    y += image.height + 30
+    if font_path:
+        line(TITLE_ZH + " · " + TITLE_EN, 56, gap=24)
+        for text in LINES_ZH:
+            line(text, 36)
+        y += 10
+    else:
+        line(TITLE_EN, 56, gap=24)
+    for text in LINES_EN:
+        line(text, 32, fill=40)
+    return page
+
+
+def _svg_size(text: str, size: float, width: float) -> float:
+    estimate = sum(1.0 if ord(ch) > 0x2E7F else 0.56 for ch in text) * size
+    return size if estimate <= width else size * width / estimate
+
+
+def poster_svg(code: VenueCode, address: str = "") -> str:
+    """The poster as A4 SVG in millimetres; the viewer supplies the Chinese font."""
+    q = qr.make(code)
+    n = len(qr.modules(q))
+    side = 150.0
+    module = side / n
+    lines = [
+        (code.name, 11.0, 22.0, "#000"),
+        (" · ".join(filter(None, [address, _subtitle(code)])), 5.0, 31.0, "#555"),
+        (TITLE_ZH + " · " + TITLE_EN, 8.0, 205.0, "#000"),
+        (LINES_ZH[0], 5.0, 218.0, "#000"),
+        (LINES_ZH[1], 5.0, 226.0, "#000"),
+        (LINES_EN[0], 4.4, 238.0, "#333"),
+        (LINES_EN[1], 4.4, 245.0, "#333"),
+    ]
+    texts = "\n".join(
+        f'<text x="105" y="{y:g}" font-size="{_svg_size(t, s, 186):.2f}" fill="{fill}">'
+        f"{html.escape(t)}</text>"
+        for t, s, y, fill in lines
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" '
+        'viewBox="0 0 210 297">\n'
+        '<rect width="210" height="297" fill="#fff"/>\n'
+        f"{qr.to_svg_path(q, (210 - side) / 2, 42, module)}\n"
+        f'<g font-family="{SVG_FONTS}" text-anchor="middle">\n{texts}\n</g>\n'
+        "</svg>\n"
+    )
+
+
+def poster_pdf(code: VenueCode, address: str = "") -> bytes:
+    """The poster as an A4 PDF with the code drawn as vectors."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
+    out = io.BytesIO()
+    width, height = A4
+    pdf = Canvas(out, pagesize=A4, invariant=True)
+    pdf.setTitle(f"placecode: {code.name}")
+
+    def line(text: str, font: str, size: float, y: float) -> None:
+        limit = width - 100
+        size = min(size, size * limit / max(pdfmetrics.stringWidth(text, font, size), 1))
+        pdf.setFont(font, size)
+        pdf.drawCentredString(width / 2, y, text)
+
+    name_font = PDF_CJK_FONT if not code.name.isascii() else "Helvetica-Bold"
+    line(code.name, name_font, 32, height - 80)
+    pdf.setFillGray(0.35)
+    line(" · ".join(filter(None, [address, _subtitle(code)])), PDF_CJK_FONT, 14, height - 105)
+    pdf.setFillGray(0)
+    rows = qr.modules(qr.make(code))
+    side = 420.0
+    module = side / len(rows)
+    left, top = (width - side) / 2, height - 130
+    for r, row in enumerate(rows):
+        for col, dark in enumerate(row):
+            if dark:
+                pdf.rect(left + col * module, top - (r + 1) * module, module, module, 0, 1)
+    y = top - side - 40
+    line(TITLE_ZH + " · " + TITLE_EN, PDF_CJK_FONT, 24, y)
+    for i, text in enumerate(LINES_ZH):
+        line(text, PDF_CJK_FONT, 14, y - 34 - 20 * i)
+    pdf.setFillGray(0.2)
+    for i, text in enumerate(LINES_EN):
+        line(text, "Helvetica", 12, y - 86 - 17 * i)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def write_posters(
+    venue: Venue, directory: Path, generation: int = 0, address: str = ""
+) -> PosterFiles:
+    """Writes ``poster.png``, ``poster.svg`` and ``poster.pdf`` for a poster generation."""
+    code = venue.poster(generation)
+    directory.mkdir(parents=True, exist_ok=True)
+    font = find_cjk_font()
+    files = PosterFiles(
+        directory / "poster.png", directory / "poster.svg", directory / "poster.pdf", bool(font)
+    )
+    poster_png(code, font, address).save(files.png, optimize=True, dpi=(150, 150))
+    files.svg.write_text(poster_svg(code, address), encoding="utf-8")
+    files.pdf.write_bytes(poster_pdf(code, address))
+    return files
+
+
+# --- the rotating screen ---------------------------------------------------------
+
+
+def screen_page(venue: Venue, now: int) -> str:
+    """The screen's page at ``now``: the live QR code and verification code.
+
+    It reloads itself when the 30-second epoch ends; without JavaScript.
+    """
+    code = venue.screen(now)
+    q = qr.make(code)
+    n = len(qr.modules(q))
+    epoch = now // c.EPOCH_SECONDS
+    verify = crypto.verification_code(code.code_key, epoch)
+    refresh = (epoch + 1) * c.EPOCH_SECONDS - now + 1
+    name = html.escape(code.name)
+    return f"""<!doctype html>
+<html lang="zh-Hans"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{refresh}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{name} · placecode</title>
+<style>
+body {{ font-family: {SVG_FONTS}; text-align: center; margin: 2vh; background: #fff; }}
+h1 {{ font-size: 6vh; margin: 1vh; }}
+svg {{ height: 62vh; width: 62vh; }}
+.code {{ font-size: 9vh; font-weight: bold; letter-spacing: .3em; font-family: monospace; }}
+p {{ font-size: 2.6vh; margin: .5vh; color: #333; }}
+</style></head><body>
+<h1>{name}</h1>
+<svg viewBox="0 0 {n} {n}" role="img" aria-label="QR code">{qr.to_svg_path(q)}</svg>
+<div class="code">{verify[:3]} {verify[3:]}</div>
+<p>{html.escape(TITLE_ZH)}：扫码登记后，您手机上显示的验证码应与此处相同。</p>
+<p>{html.escape(TITLE_EN)}: after scanning, your phone shows the same verification code.</p>
+<p>The code changes every {c.EPOCH_SECONDS} seconds.</p>
+</body></html>
+"""
+
+
+def screen_png(venue: Venue, now: int) -> bytes:
+    out = io.BytesIO()
+    qr.to_image(qr.make(venue.screen(now)), 600).save(out, format="PNG")
+    return out.getvalue()
+
+
+def screen_server(
+    venue: Venue, host: str, port: int, clock: Callable[[], int]
+) -> ThreadingHTTPServer:
+    """An HTTP server for the screen: ``/`` the page, ``/code.png`` the current code.
+
+    ``clock`` gives the time in Unix seconds; a simulation may pass its own.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            now = clock()
+            if self.path in ("/", "/index.html"):
+                body, kind = screen_page(venue, now).encode(), "text/html; charset=utf-8"
+            elif self.path == "/code.png":
+                body, kind = screen_png(venue, now), "image/png"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    try:
+        return ThreadingHTTPServer((host, port), Handler)
+    except OSError as e:
+        raise Error(f"cannot serve the screen on {host}:{port}: {e.strerror}") from None
+
+
+def serve_in_background(server: ThreadingHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+# --- confirmations -----------------------------------------------------------------
+
+
+def confirmation(
+    venue: Venue,
+    start: int,
+    end: int,
+    authority: AuthorityPublicKeys,
+    *,
+    posters: tuple[int, ...] = (0,),
+    screen: bool = True,
+) -> tuple[int, bytes]:
+    """The owner's confirmation of [start, end) sealed to the authority: (slots, sealed)."""
+    slots = crypto.confirm_window(venue, start, end, posters=posters, screen=screen)
+    return len(slots), crypto.seal_trace(slots, authority)

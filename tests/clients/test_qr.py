@@ -1,0 +1,81 @@
+"""Posters and screens read back by an independent decoder (zxing-cpp), also degraded."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageFilter
+
+from clients import qr, venue
+from crypto import Category, DecodeError, Venue
+
+VENUE = Venue(bytes(range(32)), "金龙餐厅 Golden Dragon", Category.RESTAURANT, 90)
+
+
+@pytest.fixture(scope="module")
+def poster(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = venue.write_posters(VENUE, tmp_path_factory.mktemp("poster"), address="1 Main St")
+    return files.png
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality)
+    out.seek(0)
+    return Image.open(out)
+
+
+DEGRADE = {
+    "original": lambda im: im,
+    "scaled to a third": lambda im: im.resize((im.width // 3, im.height // 3)),
+    "rotated 17 degrees": lambda im: im.rotate(17, expand=True, fillcolor=255),
+    "rotated 90 degrees": lambda im: im.rotate(90, expand=True),
+    "blurred": lambda im: im.filter(ImageFilter.GaussianBlur(3)),
+    "JPEG at quality 20": lambda im: _jpeg(im, 20),
+    "small, blurred JPEG": lambda im: _jpeg(
+        im.resize((im.width // 2, im.height // 2)).filter(ImageFilter.GaussianBlur(1.5)), 40
+    ),
+}
+
+
+@pytest.mark.parametrize("how", DEGRADE)
+def test_poster_png_reads_back(poster: Path, how: str) -> None:
+    with Image.open(poster) as image:
+        assert qr.read_image(DEGRADE[how](image)) == VENUE.poster()
+
+
+def test_screen_code_reads_back() -> None:
+    code = VENUE.screen(1_790_000_000)
+    image = qr.to_image(qr.make(code), 400)
+    assert qr.read_image(image) == code
+
+
+def test_alphanumeric_payload_keeps_the_code_small() -> None:
+    assert qr.make(VENUE.screen(1_790_000_000)).version <= 10
+
+
+def test_picture_without_a_code(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    Image.new("L", (300, 300), 255).save(blank)
+    with pytest.raises(DecodeError, match="no QR code found"):
+        qr.read_file(blank)
+
+
+def test_file_that_is_not_a_picture(tmp_path: Path) -> None:
+    text = tmp_path / "note.png"
+    text.write_text("hello")
+    with pytest.raises(DecodeError, match="not a picture"):
+        qr.read_file(text)
+    with pytest.raises(DecodeError, match="no such picture"):
+        qr.read_file(tmp_path / "missing.png")
+
+
+def test_qr_code_of_something_else(tmp_path: Path) -> None:
+    import segno
+
+    other = tmp_path / "other.png"
+    segno.make("https://example.org/menu").save(other, scale=8)
+    with pytest.raises(DecodeError, match="not a placecode"):
+        qr.read_file(other)
