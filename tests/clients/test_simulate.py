@@ -1,0 +1,152 @@
+"""``placecode simulate``: small runs through the command and the library."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clients.cli import main
+from clients.simulate import Config, simulate
+
+#: keys whose values are measured times, different on every run
+TIMINGS = {"wall_s", "wall_s_by_phase", "match_cpu_s_total", "match_us_per_device_day"}
+TIMINGS |= {"bundle_verify_ms"}
+
+#: small, but with enough infections that cases upload within a few days
+SMALL = Config(
+    visitors=300,
+    venues=30,
+    days=5,
+    seed=3,
+    community_incidence=0.03,
+    transmission=0.02,
+    detection=1.0,
+    consent=1.0,
+    upload_delay_hours=2.0,
+    scraped_posters=3,
+)
+#: every stay checked out by hand, so devices record the true windows
+EXACT = replace(SMALL, checkout_share=1.0)
+#: the only ways a true exposure can go unwarned when windows are recorded truly
+STRUCTURAL_MISSES = {"screen day code differs", "split across bundles"}
+
+
+def untimed(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k not in TIMINGS}
+
+
+def test_command_writes_json_and_png(tmp_path: Path) -> None:
+    out, png = tmp_path / "run.json", tmp_path / "run.png"
+    args = ["simulate", "--visitors", "200", "--venues", "20", "--days", "3", "--seed", "1"]
+    assert main([*args, "--json", str(out), "--plot", str(png), "--quiet"]) == 0
+    result = json.loads(out.read_text())
+    for key in (
+        "parameters",
+        "precision",
+        "recall",
+        "false_warnings_by_attacker",
+        "false_warnings_by_policy",
+        "bytes_per_device_per_day",
+        "server_storage_bytes",
+        "match_cpu_s_total",
+        "match_us_per_device_day",
+        "wall_s",
+        "counts",
+    ):
+        assert key in result
+    assert result["parameters"]["visitors"] == 200
+    assert list(result["false_warnings_by_policy"]) == ["1,2,3", "1,2", "1"]
+    assert result["counts"]["bundles"] == 3
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_command_prints_a_summary(capsys: Any) -> None:
+    args = ["simulate", "--visitors", "50", "--venues", "5", "--days", "1", "--no-attackers"]
+    assert main([*args, "--policy", "1,2"]) == 0
+    out = capsys.readouterr().out
+    assert "policy 1,2" in out
+    assert "bytes per device per day" in out
+
+
+def test_command_refuses_a_bad_policy(capsys: Any) -> None:
+    assert main(["simulate", "--days", "1", "--policy", "4"]) == 2
+    assert "evidence levels" in capsys.readouterr().err
+
+
+def test_a_seed_gives_the_same_run() -> None:
+    first, second = simulate(SMALL), simulate(SMALL)
+    assert untimed(first) == untimed(second)
+    assert untimed(simulate(replace(SMALL, seed=4))) != untimed(first)
+
+
+def test_workers_do_not_change_the_results() -> None:
+    assert (
+        untimed(simulate(replace(SMALL, workers=2)))["counts"] == untimed(simulate(SMALL))["counts"]
+    )
+
+
+def test_without_attackers_every_warning_is_a_true_exposure() -> None:
+    result = simulate(replace(EXACT, attackers=()))
+    assert result["counts"]["true exposed visits"] > 0
+    assert result["precision_by_policy"] == {"1,2,3": 1.0, "1,2": 1.0, "1": 1.0}
+    assert set(result["missed_by_cause"]) <= STRUCTURAL_MISSES
+    missed = sum(result["missed_by_cause"].values())
+    assert result["recall"] == 1 - missed / result["counts"]["true exposed visits"]
+
+
+def test_attackers_warn_only_where_self_reported_entries_do() -> None:
+    result = simulate(EXACT)
+    by_attacker = result["false_warnings_by_attacker"]
+    assert by_attacker["scraper"]["1,2,3"] > 0
+    for name in ("scraper", "fake-uploader", "stale-screen", "forger"):
+        assert by_attacker[name]["1,2"] == by_attacker[name]["1"] == 0
+    assert result["false_warnings_by_policy"]["1,2"] == 0
+    assert result["false_warnings_by_policy"]["1"] == 0
+    assert result["counts"]["stale check-ins refused"] == EXACT.days
+
+
+def test_forged_presence_proofs_never_warn() -> None:
+    result = simulate(replace(EXACT, attackers=("forger",)))
+    assert result["entries_by_source"]["forger"] > 0
+    assert result["false_warnings_by_policy"] == {"1,2,3": 0, "1,2": 0, "1": 0}
+
+
+def test_automatic_check_outs_cost_precision_not_attackers() -> None:
+    result = simulate(replace(SMALL, attackers=(), checkout_share=0.0))
+    false = result["false_warnings_by_policy"]["1,2,3"]
+    assert false > 0
+    assert result["false_warnings_by_attacker"] == {"honest": result["false_warnings_by_policy"]}
+
+
+@settings(max_examples=8)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    visitors=st.integers(20, 120),
+    venues=st.integers(1, 15),
+    days=st.integers(1, 4),
+    screen_share=st.sampled_from([0.0, 0.5, 1.0]),
+    rescan_share=st.sampled_from([0.0, 1.0]),
+)
+def test_precision_is_one_without_attackers(
+    seed: int, visitors: int, venues: int, days: int, screen_share: float, rescan_share: float
+) -> None:
+    config = replace(
+        EXACT,
+        seed=seed,
+        visitors=visitors,
+        venues=venues,
+        days=days,
+        screen_share=screen_share,
+        rescan_share=rescan_share,
+        attackers=(),
+        community_incidence=0.05,
+    )
+    result = simulate(config)
+    for precision in result["precision_by_policy"].values():
+        assert precision in (None, 1.0)
+    assert set(result["missed_by_cause"]) <= STRUCTURAL_MISSES
