@@ -440,6 +440,15 @@ class Diary:
                 return w
         raise DiaryError(f"there is no warning #{warning_id} (see `placecode visit warnings`)")
 
+    def mark_reported(self, visit_ids: Sequence[int | None]) -> None:
+        """Visits this person reported as a case: their own entries will not warn them."""
+        ids = set(self._state.setdefault("reported", [])) | {i for i in visit_ids if i}
+        self._state["reported"] = sorted(ids)
+
+    @property
+    def reported(self) -> set[int]:
+        return set(self._state.get("reported", []))
+
     def _set_warnings(self, warnings: list[StoredWarning]) -> None:
         self._state["warnings"] = [w.to_json() for w in warnings]
 
@@ -643,7 +652,8 @@ def sync(
 def _rematch(
     diary: Diary, config: ServiceConfig, now: int
 ) -> tuple[list[StoredWarning], list[StoredWarning], list[StoredWarning]]:
-    stored_visits = diary.visits
+    reported = diary.reported
+    stored_visits = [s for s in diary.visits if s.id not in reported]
     by_object = {id(s.visit): s for s in stored_visits}
     exposures = crypto.match([s.visit for s in stored_visits], diary.bundles(), config.policy)
     old = {w.visit_id: w for w in diary.warnings}
@@ -698,22 +708,26 @@ class ReportItem:
     visit: Visit
     entries: list[bytes]
     levels: list[EvidenceLevel]
+    #: the diary's visit, or None for the stay in progress
+    visit_id: int | None
 
 
 def prepare_report(diary: Diary, now: int, random: RandomBytes) -> list[ReportItem]:
     """The visits of the retention period (a stay in progress until now), sealed."""
     cutoff = now - diary.retention_days * 86400
-    visits = [s.visit for s in diary.visits if s.visit.left_at > cutoff]
+    visits: list[tuple[Visit, int | None]] = [
+        (s.visit, s.id) for s in diary.visits if s.visit.left_at > cutoff
+    ]
     current = diary.checked_in
     if current is not None and now > current.entered_at:
-        visits.append(current.check_out(now))
+        visits.append((current.check_out(now), None))
     items = []
-    for visit in visits:
+    for visit, visit_id in visits:
         entries = crypto.report_entries(visit, random)
         levels = [
             crypto.open_entry(e, s.key).level for e, s in zip(entries, visit.slots, strict=True)
         ]
-        items.append(ReportItem(visit, entries, levels))
+        items.append(ReportItem(visit, entries, levels, visit_id))
     if not items:
         raise DiaryError(
             "your diary has no visits in the last "

@@ -367,6 +367,7 @@ def report(settings: Settings, tan: str, yes: bool, server: str | None, at: str 
     if not yes:
         click.confirm("Send these visits?", abort=True)
     Client(server_url(server)).upload(request.to_bytes())
+    diary.mark_reported([item.visit_id for item in items])
     diary.save()
     entries = sum(len(i.entries) for i in items)
     click.echo(f"Sent {entries} entries for {len(items)} visit(s). Thank you for warning others.")
