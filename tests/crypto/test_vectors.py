@@ -1,0 +1,352 @@
+"""The committed test vectors: regenerated exactly, and replayed through the public API."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from crypto import (
+    AuthorityKeys,
+    AuthorityPublicKeys,
+    Bundle,
+    BundleHeader,
+    ConfirmedSlot,
+    ConsentMessage,
+    DecodeError,
+    EntryContent,
+    EvidenceLevel,
+    Policy,
+    PresenceProof,
+    UploadRequest,
+    Venue,
+    VenueCode,
+    VerificationError,
+    check_in,
+    code_id,
+    confirm_window,
+    entry_key,
+    hour_tag,
+    key_id,
+    match,
+    open_consent,
+    open_entry,
+    open_trace,
+    proof_coverage,
+    seal_consent,
+    seal_entry,
+    verification_code,
+    verify_config,
+)
+from crypto import constants as c
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate_vectors", DOCS / "generate_vectors.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def v() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DOCS / "test-vectors.json").read_text())
+    return data
+
+
+def h(text: str) -> bytes:
+    return bytes.fromhex(text)
+
+
+def authority_keys(v: dict[str, Any]) -> AuthorityKeys:
+    return AuthorityKeys(h(v["authority"]["sign_seed"]), h(v["authority"]["seal_secret"]))
+
+
+def authority_public(v: dict[str, Any]) -> AuthorityPublicKeys:
+    return AuthorityPublicKeys(h(v["authority"]["sign_key"]), h(v["authority"]["seal_key"]))
+
+
+def venue(v: dict[str, Any]) -> Venue:
+    x = v["venue"]
+    return Venue(h(x["secret"]), x["name"], x["category"], x["stay_minutes"])
+
+
+def content_of(x: dict[str, Any]) -> EntryContent:
+    return EntryContent(
+        EvidenceLevel(x["level"]),
+        x["start_minute"],
+        x["end_minute"],
+        x["message_id"],
+        h(x["venue_signature"]) if x["venue_signature"] else None,
+        tuple(PresenceProof(p["epoch"], h(p["signature"])) for p in x["proofs"]),
+    )
+
+
+def replay_stay(step: dict[str, Any]) -> Any:
+    state = check_in(VenueCode.from_url(step["code_url"]), step["entered_at"])
+    if "rescan_url" in step:
+        state = state.rescan(VenueCode.from_url(step["rescan_url"]), step["rescan_at"])
+    return state.check_out(step["left_at"])
+
+
+def test_generator_reproduces_the_committed_json(v: dict[str, Any]) -> None:
+    generator = _generator()
+    built = generator.build_vectors()
+    assert built == v
+    assert generator.render(built) == (DOCS / "test-vectors.json").read_text()
+
+
+def test_random_construction(v: dict[str, Any]) -> None:
+    seed = h(v["random"]["seed"])
+    blocks = [hashlib.sha256(seed + k.to_bytes(4, "big")).digest() for k in range(4)]
+    assert v["random"]["first_outputs"] == [
+        blocks[0].hex(),
+        blocks[1][:12].hex(),
+        (blocks[2] + blocks[3])[:40].hex(),
+    ]
+
+
+def test_authority_keys(v: dict[str, Any]) -> None:
+    public = authority_keys(v).public
+    assert public == authority_public(v)
+    assert key_id(public.sign_key).hex() == v["authority"]["key_id"]
+    assert len(h(v["authority"]["key_id"])) == c.KEY_ID_BYTES
+
+
+def test_venue_code_keys(v: dict[str, Any]) -> None:
+    owner = venue(v)
+    assert owner.name.encode().hex() == v["venue"]["name_utf8"]
+    assert len(v["venue"]["codes"]) == 4
+    for x in v["venue"]["codes"]:
+        keys = owner.code_keys(x["kind"], x["number"])
+        assert keys.code_key.hex() == x["code_key"]
+        assert keys.signing_seed.hex() == x["signing_seed"]
+        assert keys.public_key.hex() == x["public_key"]
+        assert code_id(keys.code_key).hex() == x["code_id"]
+    assert len({x["public_key"] for x in v["venue"]["codes"]}) == 4
+
+
+def test_presence_proofs(v: dict[str, Any]) -> None:
+    day_code = next(x for x in v["venue"]["codes"] if x["number"] == v["presence_proofs"][0]["day"])
+    for x in v["presence_proofs"]:
+        message = c.PRESENCE_LABEL + h(day_code["code_id"]) + x["epoch"].to_bytes(4, "big")
+        assert message.hex() == x["message"]
+        proof = PresenceProof(x["epoch"], h(x["signature"]))
+        assert proof.verify(h(day_code["public_key"]), h(day_code["code_id"]))
+        assert not proof.verify(h(day_code["public_key"]), bytes(32))
+
+
+def test_payloads_decode_and_reencode(v: dict[str, Any]) -> None:
+    kinds = []
+    for x in v["payloads"]:
+        for code in (VenueCode.from_url(x["url"]), VenueCode.from_bytes(h(x["bytes"]))):
+            assert code.kind == x["kind"]
+            assert code.code_key.hex() == x["code_key"]
+            assert code.venue_public_key.hex() == x["venue_public_key"]
+            assert (code.name, code.category, code.stay_minutes) == (
+                x["name"],
+                x["category"],
+                x["stay_minutes"],
+            )
+            if x["proof"] is None:
+                assert code.proof is None
+            else:
+                assert code.proof == PresenceProof(x["proof"]["epoch"], h(x["proof"]["signature"]))
+            assert code.to_bytes().hex() == x["bytes"]
+            assert code.to_url() == x["url"]
+        assert len(h(x["bytes"])) == x["length"]
+        assert VenueCode.from_url(x["url"].lower()).to_bytes().hex() == x["bytes"]
+        kinds.append(x["kind"])
+    assert kinds == [c.KIND_POSTER, c.KIND_SCREEN]
+    screen = VenueCode.from_url(v["payloads"][1]["url"])
+    assert check_in(screen, v["payloads"][1]["at"]).proofs == (screen.proof,)
+
+
+def test_payload_errors(v: dict[str, Any]) -> None:
+    assert v["payload_errors"]
+    for x in v["payload_errors"]:
+        with pytest.raises(DecodeError) as raised:
+            VenueCode.from_bytes(h(x["bytes"]))
+        if "version" in x["case"]:
+            assert "update" in str(raised.value)
+
+
+def test_check_in_derivations(v: dict[str, Any]) -> None:
+    x = v["check_in"]
+    assert len({y["tag"] for y in x["hours"]}) == len(x["hours"]) == 6
+    for y in x["hours"]:
+        assert hour_tag(h(y["code_key"]), y["hour"]).hex() == y["tag"]
+        assert entry_key(h(y["code_key"]), y["hour"]).hex() == y["entry_key"]
+    for y in x["verification_codes"]:
+        assert verification_code(h(y["code_key"]), y["epoch"]) == y["code"]
+        assert len(y["code"]) == c.VERIFY_DIGITS
+    for y in x["code_id"]:
+        assert code_id(h(y["code_key"])).hex() == y["code_id"]
+
+
+def test_entries_of_each_level(v: dict[str, Any]) -> None:
+    lengths = []
+    for x in v["entries"]:
+        content = content_of(x["content"])
+        assert content.to_bytes().hex() == x["content"]["plaintext"]
+        entry = h(x["entry"])
+        assert seal_entry(h(x["tag"]), h(x["key"]), content, h(x["nonce"])) == entry
+        assert open_entry(entry, h(x["key"])) == content
+        tampered = entry[:-1] + bytes([entry[-1] ^ 1])
+        with pytest.raises(VerificationError):
+            open_entry(tampered, h(x["key"]))
+        with pytest.raises(VerificationError):
+            open_entry(entry, bytes(32))
+        lengths.append(len(entry))
+    assert lengths == [112, 185, 48]
+
+
+def test_uploader_stays_and_their_entries(v: dict[str, Any]) -> None:
+    for x in v["uploader_stays"].values():
+        visit = replay_stay(x)
+        assert [s.tag.hex() for s in visit.slots] == [s["tag"] for s in x["visit"]["slots"]]
+        assert [p.epoch for p in visit.proofs] == [p["epoch"] for p in x["visit"]["proofs"]]
+        for slot, e in zip(visit.slots, x["entries"], strict=True):
+            content = open_entry(h(e["entry"]), slot.key)
+            assert content == content_of(e["content"])
+            assert seal_entry(slot.tag, slot.key, content, h(e["nonce"])).hex() == e["entry"]
+    levels = {
+        name: [e["content"]["level"] for e in x["entries"]]
+        for name, x in v["uploader_stays"].items()
+    }
+    assert levels == {
+        "screen_with_exit_proof": [2, 2],
+        "screen_single_proof": [2, 2, 3],
+        "poster": [3, 3],
+    }
+
+
+def test_proof_coverage(v: dict[str, Any]) -> None:
+    for x in v["proof_coverage"]:
+        proofs = tuple(PresenceProof(e, bytes(64)) for e in x["epochs"])
+        assert list(proof_coverage(proofs)) == x["minutes"]
+
+
+def test_venue_confirmation(v: dict[str, Any]) -> None:
+    x = v["venue_confirmation"]
+    slots = confirm_window(venue(v), x["start"], x["end"], posters=tuple(x["posters"]))
+    assert [s.to_bytes().hex() for s in slots] == [y["bytes"] for y in x["slots"]]
+    for s, y in zip(slots, x["slots"], strict=True):
+        assert ConfirmedSlot.from_bytes(h(y["bytes"])) == s
+        assert s.seal(y["message_id"], h(y["nonce"])).hex() == y["entry"]
+        content = open_entry(h(y["entry"]), s.key)
+        assert content.level == EvidenceLevel.VENUE_CONFIRMED
+        assert content.venue_signature == s.signature
+    assert open_trace(h(x["trace_sealed"]), authority_keys(v)) == slots
+    assert (bytes([c.PROTOCOL_VERSION]) + b"".join(s.to_bytes() for s in slots)).hex() == x[
+        "trace_plaintext"
+    ]
+
+
+def test_bundles_verify_and_look_up(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    for x in v["bundles"]:
+        data = h(x["bytes"])
+        header = BundleHeader(
+            h(x["key_id"]),
+            x["sequence"],
+            x["created_at"],
+            x["first_hour"],
+            x["last_hour"],
+            tuple(x["messages"]),
+            tuple(h(t) for t in x["revoked"]),
+        )
+        assert header.to_bytes().hex() == x["header"]
+        assert data.startswith(h(x["header"]))
+        bundle = Bundle.verify(data, public)
+        assert bundle.header == header
+        assert bundle.count == x["count"] == len(x["entries_in"])
+        # Not Bundle.entries(): it never returns, as _Tags.__getitem__ has no bounds check.
+        tags = sorted({h(e)[: c.TAG_BYTES] for e in x["entries_in"]})
+        found = [e.hex() for t in tags for e in bundle.lookup(t)]
+        assert found == x["entries_sorted"]
+        assert bundle.lookup(bytes(16)) == []
+        assert hashlib.sha256(data[: -c.SIGNATURE_BYTES]).hexdigest() == x["body_sha256"]
+        with pytest.raises(VerificationError):
+            Bundle.verify(data, public, after_sequence=x["sequence"])
+        for at in (0, len(x["header"]) // 2 + 1, len(data) // 2, len(data) - 1):
+            tampered = bytearray(data)
+            tampered[at] ^= 0x80
+            with pytest.raises(VerificationError):
+                Bundle.verify(bytes(tampered), public)
+    assert [x["sequence"] for x in v["bundles"]] == [6, 7]
+
+
+def test_matching(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    bundles = {x["sequence"]: Bundle.verify(h(x["bytes"]), public) for x in v["bundles"]}
+    visits = [replay_stay(step) for step in v["matching"]["diary"]]
+    for step, visit in zip(v["matching"]["diary"], visits, strict=True):
+        assert [s.tag.hex() for s in visit.slots] == [s["tag"] for s in step["visit"]["slots"]]
+    warned = 0
+    for x in v["matching"]["results"]:
+        policy = Policy(
+            frozenset(EvidenceLevel(n) for n in x["warn_levels"]), x["min_overlap_minutes"]
+        )
+        got = match(visits, [bundles[s] for s in x["bundles"]], policy)
+        assert [
+            {
+                "visit": visits.index(e.visit),
+                "first_hour": e.slot.hour,
+                "overlap_minutes": e.overlap_minutes,
+                "level": int(e.level),
+                "message": e.message,
+            }
+            for e in got
+        ] == x["exposures"]
+        warned += len(got)
+    assert warned > 0
+
+
+def test_consent(v: dict[str, Any]) -> None:
+    x = v["consent"]
+    keys = authority_keys(v)
+    expected = ConsentMessage(
+        h(x["tag"]), x["hour"], x["start_minute"], x["end_minute"], x["contact"]
+    )
+    assert expected.to_bytes().hex() == x["plaintext"]
+    sealed = h(x["sealed"])
+    assert len(sealed) == c.CONSENT_BYTES
+    assert sealed[:32].hex() == x["ephemeral_public"]
+    assert open_consent(sealed, keys) == expected
+    assert open_consent(seal_consent(expected, keys.public), keys) == expected
+    with pytest.raises(VerificationError):
+        open_consent(sealed[:-1] + bytes([sealed[-1] ^ 1]), keys)
+
+
+def test_uploads(v: dict[str, Any]) -> None:
+    assert [x["dummy"] for x in v["uploads"]] == [False, False, False, True]
+    for x in v["uploads"]:
+        data = h(x["head"]) + bytes(x["zero_padding"])
+        assert len(data) == x["length"] == c.UPLOAD_BYTES
+        assert hashlib.sha256(data).hexdigest() == x["sha256"]
+        request = UploadRequest.from_bytes(data)
+        assert request.tan == x["tan"]
+        assert request.dummy == x["dummy"]
+        assert [e.hex() for e in request.entries] == x["entries"]
+        assert request.to_bytes() == data
+
+
+def test_config(v: dict[str, Any]) -> None:
+    x = v["config"]
+    payload = h(x["payload"])
+    public = authority_public(v)
+    assert (c.CONFIG_LABEL + payload).hex() == x["signed_message"]
+    verify_config(payload, h(x["signature"]), public)
+    document = json.loads(payload)
+    assert document["authority"]["key_id"] == v["authority"]["key_id"]
+    with pytest.raises(VerificationError):
+        verify_config(payload + b" ", h(x["signature"]), public)
