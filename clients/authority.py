@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import crypto
-from crypto import AuthorityKeys, AuthorityPublicKeys, ConsentMessage, Error
+from crypto import AuthorityKeys, AuthorityPublicKeys, ConsentMessage, Error, SealingKey
 
 from ._files import write_private
 
@@ -115,17 +115,13 @@ def generate_keys(
     return files, keys
 
 
-def load_sealing(path: str | Path) -> AuthorityKeys:
-    """The sealing secret from ``sealing.key``; the signing seed is not needed offline.
-
-    ``AuthorityKeys`` holds both secrets, though opening sealed boxes uses only
-    the sealing one: the signing seed is a placeholder here.
-    """
-    return AuthorityKeys(bytes(32), _read_secret(Path(path)))
+def load_sealing(path: str | Path) -> SealingKey:
+    """The sealing secret from ``sealing.key``; the signing seed is not needed offline."""
+    return SealingKey(_read_secret(Path(path)))
 
 
 def open_inbox(
-    messages: Iterable[tuple[int, str, bytes]], keys: AuthorityKeys
+    messages: Iterable[tuple[int, str, bytes]], keys: SealingKey
 ) -> list[tuple[int, str, ConsentMessage | None]]:
     """Opens (id, received day, sealed) consent messages; ``None`` for one that fails."""
     out: list[tuple[int, str, ConsentMessage | None]] = []
@@ -138,7 +134,7 @@ def open_inbox(
 
 
 def seal_trace_entries(
-    sealed_trace: bytes, keys: AuthorityKeys, message_id: int, random: Callable[[int], bytes]
+    sealed_trace: bytes, keys: SealingKey, message_id: int, random: Callable[[int], bytes]
 ) -> tuple[list[crypto.ConfirmedSlot], list[bytes]]:
     """Opens a venue owner's trace and seals its venue-confirmed entries for publishing."""
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 from PIL import Image
 
-from crypto import AuthorityKeys, Category, Error, EvidenceLevel, Venue, VenueCode
+from crypto import Category, Error, EvidenceLevel, SealingKey, Venue, VenueCode
 from crypto import constants as c
 
 from . import authority, qr, venue, visitor
@@ -299,7 +299,7 @@ def _report(diary: Diary, client: Client, day: int) -> None:
     )
 
 
-def _confirm(owned: Venue, client: Client, sealing: AuthorityKeys, day: int) -> None:
+def _confirm(owned: Venue, client: Client, sealing: SealingKey, day: int) -> None:
     start, end = day + _minutes("12:00") * 60, day + _minutes("13:30") * 60
     public = visitor.ServiceConfig.parse(client.config()[0]).authority
     count, sealed = venue.confirmation(owned, start, end, public, screen=False)
@@ -340,7 +340,7 @@ def _show_warnings(diaries: dict[int, Diary]) -> dict[int, list[visitor.StoredWa
     return warned
 
 
-def _contact(diaries: dict[int, Diary], client: Client, sealing: AuthorityKeys, day: int) -> None:
+def _contact(diaries: dict[int, Diary], client: Client, sealing: SealingKey, day: int) -> None:
     diary = diaries[1]
     warning = diary.warnings[0]
     visitor.send_contact(diary, client, warning.id, CONTACT, day + 23 * 3600)

@@ -39,6 +39,27 @@ class AuthorityPublicKeys:
 
 
 @dataclass(frozen=True)
+class SealingKey:
+    """§9 The authority's sealing secret alone: what an offline inbox needs."""
+
+    secret: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != c.SECRET_BYTES:
+            raise Error("a sealing secret is 32 bytes")
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(nacl.public.PrivateKey(self.secret).public_key)
+
+    def unseal(self, sealed: bytes) -> bytes:
+        try:
+            return nacl.public.SealedBox(nacl.public.PrivateKey(self.secret)).decrypt(sealed)
+        except (nacl.exceptions.CryptoError, ValueError, TypeError):
+            raise VerificationError() from None
+
+
+@dataclass(frozen=True)
 class AuthorityKeys:
     """§9 The authority's two independent secrets.
 
@@ -73,11 +94,12 @@ class AuthorityKeys:
             bytes(self.sealing_key.public_key),
         )
 
+    @property
+    def sealing(self) -> SealingKey:
+        return SealingKey(self.seal_secret)
+
     def unseal(self, sealed: bytes) -> bytes:
-        try:
-            return nacl.public.SealedBox(self.sealing_key).decrypt(sealed)
-        except (nacl.exceptions.CryptoError, ValueError, TypeError):
-            raise VerificationError() from None
+        return self.sealing.unseal(sealed)
 
 
 def seal_to(public: AuthorityPublicKeys, plaintext: bytes) -> bytes:
@@ -140,7 +162,7 @@ def seal_consent(message: ConsentMessage, authority: AuthorityPublicKeys) -> byt
     return seal_to(authority, message.to_bytes())
 
 
-def open_consent(sealed: bytes, keys: AuthorityKeys) -> ConsentMessage:
+def open_consent(sealed: bytes, keys: AuthorityKeys | SealingKey) -> ConsentMessage:
     """§10 Opens a consent message; any failure raises ``VerificationError``."""
     if len(sealed) != c.CONSENT_BYTES:
         raise VerificationError()
@@ -224,7 +246,7 @@ def seal_trace(slots: list[ConfirmedSlot], authority: AuthorityPublicKeys) -> by
     return seal_to(authority, u8(c.PROTOCOL_VERSION) + b"".join(s.to_bytes() for s in slots))
 
 
-def open_trace(sealed: bytes, keys: AuthorityKeys) -> list[ConfirmedSlot]:
+def open_trace(sealed: bytes, keys: AuthorityKeys | SealingKey) -> list[ConfirmedSlot]:
     """§11 Opens an owner's trace; a wrong key or tampering raises ``VerificationError``."""
     data = keys.unseal(sealed)
     if not data or data[0] != c.PROTOCOL_VERSION or (len(data) - 1) % c.CONFIRMED_SLOT_BYTES:

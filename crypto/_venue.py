@@ -124,6 +124,8 @@ class VenueCode:
     def from_bytes(cls, data: bytes) -> VenueCode:
         if not data:
             raise DecodeError(NOT_A_PLACECODE)
+        if not 1 <= data[0] <= c.MAX_KNOWN_FUTURE_VERSION:
+            raise DecodeError(NOT_A_PLACECODE)
         if data[0] != c.PROTOCOL_VERSION:
             raise DecodeError(
                 f"this QR code uses placecode version {data[0]}, which this app does not "

@@ -9,6 +9,9 @@ from typing import Final
 
 #: §1 Versioning: the protocol version carried by every encoding.
 PROTOCOL_VERSION: Final = 1
+#: §1 Versioning: a QR payload whose version byte lies above this is not ours at
+#: all (someone else's base32 fragment), rather than a newer placecode.
+MAX_KNOWN_FUTURE_VERSION: Final = 15
 
 #: §3 Venue keys: length of the venue secret, of code keys and entry keys.
 SECRET_BYTES: Final = 32
