@@ -13,7 +13,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Chinese glyphs for the PNG poster (the PDF and SVG need no font file). Installed
+# with apt when we may; without it, PNG posters carry the English text only.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+$(CJK_FONT):
+	-@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	else echo "note: install fonts-wqy-microhei for Chinese text on PNG posters"; fi
+
+install: $(STAMP) $(CJK_FONT)
 
 test: install
 	$(BIN)/python -m pytest -q
