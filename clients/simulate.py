@@ -126,6 +126,9 @@ class Config:
     dummy_uploads_per_day: float = 0.1
     #: processes that match devices; results do not depend on it
     workers: int = 1
+    #: check out through ``CheckIn.check_out`` (every device derives its own
+    #: tags) instead of sharing each (code, hour)'s tag and key; same results, slower
+    exact_check_outs: bool = False
 
     def __post_init__(self) -> None:
         if self.visitors < 1 or self.venues < 1 or self.days < 1:
@@ -244,6 +247,7 @@ class _Run:
         self.entries_by_source: Counter[str] = Counter()
         self.warned: list[dict[int, int]] = [{} for _ in self.policies]
         self.match_cpu = 0.0
+        self.rematch_cpu = 0.0
         self.device_days = 0
         self.verify_s = 0.0
         self.tans = 0
@@ -270,6 +274,7 @@ class _Run:
             None if s else v.poster() for v, s in zip(self.venues, self.is_screen, strict=True)
         ]
         self.screen_codes: dict[tuple[int, int], VenueCode] = {}
+        self.hour_keys: dict[tuple[bytes, int], tuple[bytes, bytes]] = {}
 
     def _screen(self, venue: int, now: int) -> VenueCode:
         key = (venue, now // c.EPOCH_SECONDS)
@@ -295,6 +300,7 @@ class _Run:
         first_visit = len(self.s.visitor)
         self._visits(t0)
         self.screen_codes.clear()
+        self.hour_keys.clear()
         self._transmissions(first_visit)
         self.phase["visits and check-ins"] += time.perf_counter() - clock
         clock = time.perf_counter()
@@ -400,9 +406,41 @@ class _Run:
         s.left_true.append(left_true)
         s.left_recorded.append(left_recorded)
         s.code_day.append(code_day)
-        s.visit.append(check.check_out(left_recorded))
+        s.visit.append(
+            check.check_out(left_recorded)
+            if self.config.exact_check_outs
+            else self._check_out(check, left_recorded)
+        )
         self.diary[i].append(vid)
         self.by_venue[venue_index].append(vid)
+
+    def _check_out(self, check: crypto.CheckIn, left_at: int) -> Visit:
+        """``check.check_out(left_at)``, with each (code, hour)'s tag and key derived once.
+
+        Tags and entry keys depend only on the code key and the hour, so every
+        device that scanned a code derives the same ones: sharing them changes
+        no result (``Config.exact_check_outs`` and the tests check this).
+        """
+        code = check.code
+        left_at = min(left_at, check.auto_checkout_at)
+        slots = []
+        for hour, lo, hi in crypto.stay_windows(check.entered_at, left_at):
+            keys = self.hour_keys.get((code.code_key, hour))
+            if keys is None:
+                keys = (crypto.hour_tag(code.code_key, hour), crypto.entry_key(code.code_key, hour))
+                self.hour_keys[code.code_key, hour] = keys
+            slots.append(crypto.Slot(hour, lo, hi, *keys))
+        return Visit(
+            code.name,
+            code.category,
+            code.kind,
+            code.venue_public_key,
+            code.code_id,
+            check.entered_at,
+            left_at,
+            tuple(slots),
+            check.proofs,
+        )
 
     def _transmissions(self, first_visit: int) -> None:
         s, rng, p = self.s, self.rng, self.config.transmission
@@ -631,10 +669,11 @@ class _Run:
                 results = pool.starmap(_sync_chunk, chunks)
             _RUN = None
             gc.unfreeze()
-        for warnings, cpu, devices in results:
-            self.match_cpu += cpu
-            self.device_days += devices
-            for vid, p in warnings:
+        for synced in results:
+            self.match_cpu += synced.match_cpu
+            self.rematch_cpu += synced.rematch_cpu
+            self.device_days += synced.devices
+            for vid, p in synced.warnings:
                 self.warned[p].setdefault(vid, d)
         self._prune(START + (d + 1) * DAY)
 
@@ -787,6 +826,7 @@ class _Run:
             "server_storage_bytes": storage,
             "match_cpu_s_total": self.match_cpu,
             "match_us_per_device_day": 1e6 * self.match_cpu / max(1, self.device_days),
+            "policy_rematch_cpu_s": self.rematch_cpu,
             "bundle_verify_ms": 1e3 * self.verify_s / cfg.days,
             "wall_s": wall,
             "wall_s_by_phase": {k: round(v, 3) for k, v in self.phase.items()},
@@ -808,16 +848,32 @@ ATTACKS: dict[str, Callable[[_Run, int, int], None]] = {
     "forger": _Run._forger,
 }
 
+
+@dataclass
+class _Synced:
+    """What matching a range of devices against one day's bundle found.
+
+    ``match_cpu`` is what the devices spend under the widest policy (the one a
+    device runs); ``rematch_cpu`` is the simulation's own cost of scoring the
+    narrower policies on the visits that policy warned.
+    """
+
+    warnings: list[tuple[int, int]]
+    match_cpu: float
+    rematch_cpu: float
+    devices: int
+
+
 #: the run a forked worker matches for; set only while a pool runs
 _RUN: _Run | None = None
 
 
-def _sync_chunk(d: int, lo: int, hi: int) -> tuple[list[tuple[int, int]], float, int]:
+def _sync_chunk(d: int, lo: int, hi: int) -> _Synced:
     assert _RUN is not None
     return _sync_devices(_RUN, d, lo, hi)
 
 
-def _sync_devices(run: _Run, d: int, lo: int, hi: int) -> tuple[list[tuple[int, int]], float, int]:
+def _sync_devices(run: _Run, d: int, lo: int, hi: int) -> _Synced:
     """Devices ``lo..hi`` match their diaries against day ``d``'s bundle.
 
     A visit still open at the previous sync is matched against that bundle too,
@@ -831,7 +887,7 @@ def _sync_devices(run: _Run, d: int, lo: int, hi: int) -> tuple[list[tuple[int, 
     widest, policies = run.widest, run.policies
     narrower = [(p, policy) for p, policy in enumerate(policies) if policy != widest]
     widest_index = [p for p, policy in enumerate(policies) if policy == widest]
-    cpu = 0.0
+    cpu = narrowing = 0.0
     devices = 0
     warnings: list[tuple[int, int]] = []
     for i in range(lo, hi):
@@ -854,6 +910,10 @@ def _sync_devices(run: _Run, d: int, lo: int, hi: int) -> tuple[list[tuple[int, 
         exposures = crypto.match(recent, bundle, widest)
         if crossed:
             exposures += crypto.match(crossed, both, widest)
+        cpu += time.process_time() - started
+        if not exposures:
+            continue
+        started = time.process_time()
         crossed_ids = {id(v) for v in crossed}
         found: list[tuple[Visit, list[Bundle]]] = [
             (e.visit, both if id(e.visit) in crossed_ids else bundle) for e in exposures
@@ -863,15 +923,13 @@ def _sync_devices(run: _Run, d: int, lo: int, hi: int) -> tuple[list[tuple[int, 
             for p, policy in narrower
             for v, bundles in found
         ]
-        cpu += time.process_time() - started
-        if not exposures:
-            continue
+        narrowing += time.process_time() - started
         ids = {id(s.visit[vid]): vid for vid in run.diary[i]}
         for e in exposures:
             warnings.extend((ids[id(e.visit)], p) for p in widest_index)
         for p, exposed in narrowed:
             warnings.extend((ids[id(e.visit)], p) for e in exposed)
-    return warnings, cpu, devices
+    return _Synced(warnings, cpu, narrowing, devices)
 
 
 def simulate(config: Config, progress: Callable[[int], None] | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from clients.simulate import Config, simulate
 
 #: keys whose values are measured times, different on every run
 TIMINGS = {"wall_s", "wall_s_by_phase", "match_cpu_s_total", "match_us_per_device_day"}
-TIMINGS |= {"bundle_verify_ms"}
+TIMINGS |= {"bundle_verify_ms", "policy_rematch_cpu_s"}
 
 #: small, but with enough infections that cases upload within a few days
 SMALL = Config(
@@ -88,6 +88,12 @@ def test_workers_do_not_change_the_results() -> None:
     assert (
         untimed(simulate(replace(SMALL, workers=2)))["counts"] == untimed(simulate(SMALL))["counts"]
     )
+
+
+def test_shared_tag_derivation_changes_no_result() -> None:
+    exact = simulate(replace(SMALL, exact_check_outs=True))
+    shared = simulate(SMALL)
+    assert {**untimed(exact), "parameters": None} == {**untimed(shared), "parameters": None}
 
 
 def test_without_attackers_every_warning_is_a_true_exposure() -> None:
