@@ -272,7 +272,7 @@ def build_vectors() -> dict[str, Any]:
 
     # §5 Presence proofs.
     day_keys = venue.code_keys(c.KIND_SCREEN, DAY)
-    proofs = []
+    proofs: list[dict[str, Any]] = []
     for at in (T_1020, T_1110):
         epoch = at // c.EPOCH_SECONDS
         proof = day_keys.presence_proof(epoch)
@@ -489,21 +489,21 @@ def build_vectors() -> dict[str, Any]:
     }
 
     # §10 Consent.
-    slot = visits[0].slots[0]
+    exposed = visits[0].slots[0]
     consent_plain = (
         bytes([c.PROTOCOL_VERSION])
-        + slot.tag
-        + slot.hour.to_bytes(4, "big")
-        + bytes([slot.start_minute, slot.end_minute])
+        + exposed.tag
+        + exposed.hour.to_bytes(4, "big")
+        + bytes([exposed.start_minute, exposed.end_minute])
         + len(CONTACT.encode()).to_bytes(2, "big")
         + CONTACT.encode()
     ).ljust(c.CONSENT_PLAINTEXT_BYTES, b"\0")
     ephemeral = random(32)
     v["consent"] = {
-        "tag": _hex(slot.tag),
-        "hour": slot.hour,
-        "start_minute": slot.start_minute,
-        "end_minute": slot.end_minute,
+        "tag": _hex(exposed.tag),
+        "hour": exposed.hour,
+        "start_minute": exposed.start_minute,
+        "end_minute": exposed.end_minute,
         "contact": CONTACT,
         "plaintext": _hex(consent_plain),
         "ephemeral_secret": _hex(ephemeral),
