@@ -555,7 +555,10 @@ def _payload_errors(poster: bytes) -> list[dict[str, Any]]:
     name_len_at = 1 + 1 + 32 + 32 + 1 + 2
     cases = [
         ("empty payload", b""),
+        ("version 0: not a placecode", b"\x00" + poster[1:]),
         ("unknown version 2: the message asks to update", b"\x02" + poster[1:]),
+        ("unknown version 15: the message asks to update", b"\x0f" + poster[1:]),
+        ("version 16: not a placecode", b"\x10" + poster[1:]),
         ("unknown kind 3", poster[:1] + b"\x03" + poster[2:]),
         ("one trailing byte", poster + b"\x00"),
         ("truncated by one byte", poster[:-1]),
@@ -564,7 +567,15 @@ def _payload_errors(poster: bytes) -> list[dict[str, Any]]:
         ("name longer than 40 bytes", _with_name(poster, name_len_at, b"x" * 41)),
         ("name not UTF-8", _with_name(poster, name_len_at, b"\xff")),
     ]
-    return [{"case": case, "bytes": _hex(data), "error": "DecodeError"} for case, data in cases]
+    return [
+        {
+            "case": case,
+            "bytes": _hex(data),
+            "error": "DecodeError",
+            "asks_update": bool(data) and 2 <= data[0] <= c.MAX_KNOWN_FUTURE_VERSION,
+        }
+        for case, data in cases
+    ]
 
 
 def _with_name(poster: bytes, at: int, name: bytes) -> bytes:

@@ -23,6 +23,7 @@ from crypto import (
     EvidenceLevel,
     Policy,
     PresenceProof,
+    SealingKey,
     UploadRequest,
     Venue,
     VenueCode,
@@ -40,6 +41,7 @@ from crypto import (
     proof_coverage,
     seal_consent,
     seal_entry,
+    stay_windows,
     verification_code,
     verify_config,
 )
@@ -175,8 +177,8 @@ def test_payload_errors(v: dict[str, Any]) -> None:
     for x in v["payload_errors"]:
         with pytest.raises(DecodeError) as raised:
             VenueCode.from_bytes(h(x["bytes"]))
-        if "version" in x["case"]:
-            assert "update" in str(raised.value)
+        assert ("update the app" in str(raised.value)) == x["asks_update"]
+    assert sum(x["asks_update"] for x in v["payload_errors"]) == 2
 
 
 def test_check_in_derivations(v: dict[str, Any]) -> None:
@@ -246,6 +248,10 @@ def test_venue_confirmation(v: dict[str, Any]) -> None:
         assert content.level == EvidenceLevel.VENUE_CONFIRMED
         assert content.venue_signature == s.signature
     assert open_trace(h(x["trace_sealed"]), authority_keys(v)) == slots
+    inbox = SealingKey(h(v["authority"]["seal_secret"]))
+    assert open_trace(h(x["trace_sealed"]), inbox) == slots
+    windows = [(s.hour, s.start_minute, s.end_minute) for s in slots]
+    assert sorted(set(windows)) == stay_windows(x["start"], x["end"])
     assert (bytes([c.PROTOCOL_VERSION]) + b"".join(s.to_bytes() for s in slots)).hex() == x[
         "trace_plaintext"
     ]
@@ -322,6 +328,9 @@ def test_consent(v: dict[str, Any]) -> None:
     assert len(sealed) == c.CONSENT_BYTES
     assert sealed[:32].hex() == x["ephemeral_public"]
     assert open_consent(sealed, keys) == expected
+    inbox = SealingKey(h(v["authority"]["seal_secret"]))
+    assert inbox.public_key.hex() == v["authority"]["seal_key"]
+    assert open_consent(sealed, inbox) == expected
     assert open_consent(seal_consent(expected, keys.public), keys) == expected
     with pytest.raises(VerificationError):
         open_consent(sealed[:-1] + bytes([sealed[-1] ^ 1]), keys)
