@@ -95,6 +95,8 @@ class _Tags(Sequence[bytes]):
         return self._count
 
     def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
+        if not 0 <= i < self._count:
+            raise IndexError(i)
         return bytes(self._view[i * c.TAG_BYTES : (i + 1) * c.TAG_BYTES])
 
 

@@ -59,7 +59,11 @@ class UploadRequest:
             raise DecodeError("an upload's flag is neither real nor dummy")
         tan_len = r.u8()
         tan_field = r.take(c.MAX_TAN_CHARS)
-        if not 0 < tan_len <= c.MAX_TAN_CHARS or not tan_field.isascii():
+        if (
+            not 0 < tan_len <= c.MAX_TAN_CHARS
+            or not tan_field.isascii()
+            or tan_field[tan_len:].strip(b" ")
+        ):
             raise DecodeError("an upload's TAN is malformed")
         count = r.u16()
         if count > c.MAX_UPLOAD_ENTRIES:

@@ -51,8 +51,8 @@ MAX_CODE_AGE_SECONDS: Final = 90
 MAX_CLOCK_SKEW_SECONDS: Final = 30
 #: §5 Presence proofs: what a single proof (no exit rescan) covers, in seconds.
 SINGLE_PROOF_SPAN_SECONDS: Final = 3600
-#: §5 Presence proofs: most proofs an entry may carry.
-MAX_PROOFS: Final = 4
+#: §5 Presence proofs: most proofs an entry may carry (entry scan and exit rescan).
+MAX_PROOFS: Final = 2
 
 #: §6 Check-in: HMAC prefix of an hour tag.
 TAG_LABEL: Final = b"placecode/1 tag"
