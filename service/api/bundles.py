@@ -1,0 +1,117 @@
+"""The bundle index and the immutable, signed bundles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from ..app import state
+from ..errors import ApiError
+from ..models import Bundle
+from ..openapi import responses, spec
+from .common import invalid
+
+bp = Blueprint("bundles", __name__)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class BundleInfo(BaseModel):
+    sequence: int
+    url: str
+    size: int
+    sha256: str
+    created_at: int
+    first_hour: int
+    last_hour: int
+    entries: int
+
+
+class BundleIndex(BaseModel):
+    key_id: str
+    bundles: list[BundleInfo]
+
+
+class AfterQuery(BaseModel):
+    after: int | None = None
+
+
+def bundle_url(sequence: int) -> str:
+    return f"/v1/bundles/{sequence}"
+
+
+def index(session: Any, key_id: bytes, after: int | None = None) -> dict[str, Any]:
+    """The index document; the export writes the same one."""
+    query = select(
+        Bundle.sequence,
+        Bundle.sha256,
+        Bundle.created_at,
+        Bundle.first_hour,
+        Bundle.last_hour,
+        Bundle.entries,
+        Bundle.data,
+    ).order_by(Bundle.sequence)
+    if after is not None:
+        query = query.where(Bundle.sequence > after)
+    return {
+        "key_id": key_id.hex(),
+        "bundles": [
+            {
+                "sequence": row.sequence,
+                "url": bundle_url(row.sequence),
+                "size": len(row.data),
+                "sha256": row.sha256,
+                "created_at": row.created_at,
+                "first_hour": row.first_hour,
+                "last_hour": row.last_hour,
+                "entries": row.entries,
+            }
+            for row in session.execute(query)
+        ],
+    }
+
+
+@bp.get("/bundles")
+@spec.validate(
+    query=AfterQuery,
+    resp=responses(400, 503, HTTP_200=BundleIndex),
+    tags=["public"],
+    skip_validation=True,
+)
+def list_bundles() -> Any:
+    """Published bundles, ascending by sequence; only those above ``after`` if given."""
+    unknown = set(request.args) - {"after"}
+    if unknown:
+        raise invalid(f"unknown query parameter {sorted(unknown)[0]!r}")
+    after = None
+    if "after" in request.args:
+        raw = request.args["after"]
+        if not raw.lstrip("-").isdigit() or not raw.isascii() or not -1 <= int(raw) < 2**63:
+            raise invalid("after is a bundle sequence number")
+        after = int(raw)
+    st = state()
+    with st.sessions() as session:
+        return index(session, st.keys.public.key_id, after)
+
+
+@bp.get("/bundles/<int:sequence>")
+@spec.validate(
+    resp=responses(404, 503, HTTP_200=None, HTTP_304=None), tags=["public"], skip_validation=True
+)
+def get_bundle(sequence: int) -> Any:
+    """The signed bundle bytes: immutable, revalidated by ETag."""
+    if sequence >= 2**63:
+        raise ApiError(404, "not_found", "no such bundle")
+    with state().sessions() as session:
+        found = session.execute(
+            select(Bundle.data, Bundle.sha256).where(Bundle.sequence == sequence)
+        ).one_or_none()
+    if found is None:
+        raise ApiError(404, "not_found", "no such bundle")
+    response = Response(found.data, mimetype="application/octet-stream")
+    response.set_etag(found.sha256)
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response.make_conditional(request)

@@ -1,0 +1,58 @@
+"""Revoking published entries by tag."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint
+from pydantic import BaseModel, Field
+from sqlalchemy import delete
+
+from crypto import constants as c
+
+from ..app import now, state
+from ..models import Entry, Revocation
+from ..openapi import STAFF, responses, spec
+from ..storage import insert_ignoring_duplicates, utc_day
+from .common import Strict, invalid, parse_json, require_role
+
+bp = Blueprint("revocations", __name__)
+
+_TAG_HEX = re.compile(rf"[0-9a-f]{{{2 * c.TAG_BYTES}}}")
+
+
+class RevocationRequest(Strict):
+    tags: list[str] = Field(min_length=1, max_length=c.MAX_REVOKED)
+
+
+class Revoked(BaseModel):
+    revoked: int
+
+
+@bp.post("/revocations")
+@spec.validate(
+    json=RevocationRequest,
+    resp=responses(400, 401, 403, 413, 503, HTTP_200=Revoked),
+    tags=["staff"],
+    security=STAFF,
+    skip_validation=True,
+)
+@require_role("publisher")
+def revoke() -> Any:
+    """Deletes the entries of these tags; the next bundle's header revokes them."""
+    texts = parse_json(RevocationRequest).tags
+    if not all(_TAG_HEX.fullmatch(t) for t in texts):
+        raise invalid(f"a tag is {2 * c.TAG_BYTES} lowercase hex digits")
+    tags = sorted({bytes.fromhex(t) for t in texts})
+    day = utc_day(now())
+    revoked = 0
+    with state().sessions.begin() as session:
+        for start in range(0, len(tags), 5000):
+            chunk = tags[start : start + 5000]
+            result = session.execute(delete(Entry).where(Entry.tag.in_(chunk)))
+            revoked += result.rowcount  # type: ignore[attr-defined]
+        insert_ignoring_duplicates(
+            session, Revocation, [{"tag": t, "revoked_day": day} for t in tags]
+        )
+    return {"revoked": revoked}

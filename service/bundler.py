@@ -1,0 +1,148 @@
+"""Building bundles: pending entries, topped up with decoys, sorted, signed, stored.
+
+A bundle is published once at least ``min_entries`` entries wait, or, when
+the publication deadline has passed since the last bundle, with whatever
+waits topped up to ``min_entries`` by decoys (and at once when a
+revocation waits): random bytes of the lengths
+real entries have, which nobody without an entry key can tell from AES-GCM
+output. Decoys live only in the signed bytes, never in the entries table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random as random_
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto import BundleHeader, sign_bundle
+from crypto import constants as c
+
+from .errors import ServiceError
+from .keys import ServiceKeys
+from .models import Bundle, Entry, Revocation
+
+
+@dataclass(frozen=True)
+class BundlePolicy:
+    min_entries: int
+    deadline_hours: int
+    retention_days: int
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Built:
+    sequence: int
+    entries: int
+    size: int
+
+
+def decoys(count: int, lengths: Sequence[int], random: Callable[[int], bytes]) -> list[bytes]:
+    """Random entries whose lengths follow those of the real ones."""
+    choose = random_.Random(random(16))
+    pool = list(lengths) or [c.MIN_ENTRY_BYTES]
+    return [random(choose.choice(pool)) for _ in range(count)]
+
+
+def build(
+    session: Session,
+    keys: ServiceKeys,
+    policy: BundlePolicy,
+    now: int,
+    random: Callable[[int], bytes] = os.urandom,
+    *,
+    force: bool = False,
+) -> Built | None:
+    """Publishes the next bundle if one is due; returns it, or ``None``.
+
+    ``force`` publishes whatever waits (topped up with decoys) without waiting
+    for the deadline. Runs in the caller's transaction.
+    """
+    waiting, revoked = pending_counts(session)
+    if not waiting and not revoked:
+        return None
+    last = session.execute(
+        select(Bundle.sequence, Bundle.created_at).order_by(Bundle.sequence.desc()).limit(1)
+    ).one_or_none()
+    deadline_passed = last is None or now - last.created_at >= policy.deadline_hours * 3600
+    # a revocation withdraws a warning that may be false: it does not wait
+    if waiting < policy.min_entries and not (force or deadline_passed or revoked):
+        return None
+    # taking the pending rows out and writing them back sorted by tag, below,
+    # matters on PostgreSQL: it keeps rows in the order they were written,
+    # which for pending entries is arrival order
+    taken = session.execute(
+        delete(Entry)
+        .where(Entry.bundle_sequence.is_(None))
+        .returning(Entry.sealed, Entry.tag, Entry.received_day)
+    ).all()
+    pending = sorted(row.sealed for row in taken)
+    revoked_tags = list(
+        session.scalars(
+            select(Revocation.tag).where(Revocation.bundle_sequence.is_(None)).limit(c.MAX_REVOKED)
+        )
+    )
+    sequence = (last.sequence if last is not None else 0) + 1
+    shortfall = max(0, policy.min_entries - len(pending))
+    published = pending + decoys(shortfall, [len(e) for e in pending], random)
+    header = BundleHeader(
+        keys.public.key_id,
+        sequence,
+        now,
+        max(0, now // 3600 - policy.retention_days * 24),
+        now // 3600,
+        policy.messages,
+        tuple(sorted(revoked_tags)),
+    )
+    data = sign_bundle(header, published, keys.signing_key)
+    session.add(
+        Bundle(
+            sequence=sequence,
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            created_at=now,
+            first_hour=header.first_hour,
+            last_hour=header.last_hour,
+            entries=len(published),
+        )
+    )
+    if taken:
+        session.execute(
+            insert(Entry),
+            [
+                {
+                    "sealed": row.sealed,
+                    "tag": row.tag,
+                    "received_day": row.received_day,
+                    "bundle_sequence": sequence,
+                }
+                for row in sorted(taken, key=lambda row: row.sealed)
+            ],
+        )
+    for start in range(0, len(revoked_tags), 5000):
+        session.execute(
+            update(Revocation)
+            .where(Revocation.tag.in_(revoked_tags[start : start + 5000]))
+            .values(bundle_sequence=sequence)
+        )
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ServiceError("another bundle build ran at the same time; try again") from None
+    return Built(sequence, len(published), len(data))
+
+
+def pending_counts(session: Session) -> tuple[int, int]:
+    entries = session.scalar(
+        select(func.count()).select_from(Entry).where(Entry.bundle_sequence.is_(None))
+    )
+    revoked = session.scalar(
+        select(func.count()).select_from(Revocation).where(Revocation.bundle_sequence.is_(None))
+    )
+    return int(entries or 0), int(revoked or 0)

@@ -1,0 +1,66 @@
+"""Requests and realistic entries for the service tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from crypto import UploadRequest, Venue, Visit, check_in, report_entries
+
+
+def visit(name: str, entered_at: int, minutes: int = 90) -> Visit:
+    """A visitor's visit to a fresh poster venue."""
+    venue = Venue.generate(os.urandom(32), name)
+    return check_in(venue.poster(), entered_at).check_out(entered_at + minutes * 60)
+
+
+def entries_for(visits: list[Visit]) -> list[bytes]:
+    return [e for v in visits for e in report_entries(v, os.urandom)]
+
+
+def random_entries(count: int) -> list[bytes]:
+    return [os.urandom(48) for _ in range(count)]
+
+
+def upload_body(tan: str, entries: list[bytes], dummy: bool = False) -> bytes:
+    return UploadRequest(tan, tuple(entries), dummy).to_bytes()
+
+
+def post_upload(client: FlaskClient, body: bytes) -> Any:
+    return client.post("/v1/uploads", data=body, content_type="application/octet-stream")
+
+
+def issue_tans(client: FlaskClient, auth: str, count: int = 1, hours: int = 72) -> list[str]:
+    response = client.post(
+        "/v1/tans",
+        json={"count": count, "valid_hours": hours},
+        headers={"Authorization": auth},
+    )
+    assert response.status_code == 201, response.json
+    return [t["tan"] for t in response.json["tans"]]
+
+
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """A real HTTP request; returns status, headers and body, errors included."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def http_json(method: str, url: str, payload: Any = None, auth: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    body = None if payload is None else json.dumps(payload).encode()
+    status, _, data = http(method, url, body, headers)
+    return status, json.loads(data) if data else None

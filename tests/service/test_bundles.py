@@ -1,0 +1,210 @@
+"""Bundles: batching, decoys, signatures, caching, export, revocation, end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from crypto import Bundle, Policy, VerificationError, match
+from crypto import constants as c
+from service import admin
+
+from .conftest import T0, Clock
+from .helpers import (
+    entries_for,
+    http,
+    http_json,
+    issue_tans,
+    post_upload,
+    random_entries,
+    upload_body,
+    visit,
+)
+
+
+def upload(client: FlaskClient, auth: str, entries: list[bytes]) -> None:
+    (tan,) = issue_tans(client, auth)
+    assert post_upload(client, upload_body(tan, entries)).status_code == 202
+
+
+def build(settings: dict[str, Any], force: bool = False) -> Any:
+    return admin.build_bundles(settings, force=force)
+
+
+def fetch(client: FlaskClient, sequence: int) -> bytes:
+    response = client.get(f"/v1/bundles/{sequence}")
+    assert response.status_code == 200
+    return response.data
+
+
+def test_nothing_is_published_below_the_minimum_until_the_deadline(
+    client: FlaskClient,
+    settings: dict[str, Any],
+    clock: Clock,
+    token: Callable[[str], str],
+    authority: Any,
+) -> None:
+    auth = token("admin")
+    upload(client, auth, random_entries(6))
+    first = build(settings)
+    assert first is not None and first.sequence == 1 and first.entries == 6
+    upload(client, auth, random_entries(2))
+    assert build(settings) is None  # 2 < 5 and the deadline has not passed
+    clock.advance(6 * 3600)
+    second = build(settings)
+    assert second is not None and second.sequence == 2
+    assert second.entries == 5  # topped up with three decoys
+    bundle = Bundle.verify(fetch(client, 2), authority, after_sequence=1)
+    assert bundle.count == 5
+    assert build(settings) is None
+
+
+def test_a_bundle_is_sorted_by_tag_and_signed(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
+) -> None:
+    auth = token("admin")
+    uploads = [random_entries(4) for _ in range(3)]
+    for entries in uploads:
+        upload(client, auth, entries)
+    assert build(settings) is not None
+    data = fetch(client, 1)
+    bundle = Bundle.verify(data, authority)
+    published = bundle.entries()
+    assert published == sorted(published)
+    assert sorted(published) == sorted(e for u in uploads for e in u)
+    assert bundle.header.messages == tuple(settings["MESSAGES"])
+    with pytest.raises(VerificationError):
+        Bundle.verify(data[:-1] + bytes([data[-1] ^ 1]), authority)
+    with pytest.raises(VerificationError):
+        Bundle.verify(data, authority, after_sequence=1)
+
+
+def test_bundle_is_immutable_and_revalidates(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str]
+) -> None:
+    upload(client, token("admin"), random_entries(5))
+    build(settings)
+    response = client.get("/v1/bundles/1")
+    etag = response.headers["ETag"]
+    assert etag == f'"{hashlib.sha256(response.data).hexdigest()}"'
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.mimetype == "application/octet-stream"
+    again = client.get("/v1/bundles/1", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/v1/bundles/2").json["error"]["code"] == "not_found"
+    assert client.get(f"/v1/bundles/{2**70}").status_code == 404
+
+
+def test_index_lists_bundles_after_a_sequence(
+    client: FlaskClient,
+    settings: dict[str, Any],
+    clock: Clock,
+    token: Callable[[str], str],
+    authority: Any,
+) -> None:
+    auth = token("admin")
+    for _ in range(3):
+        upload(client, auth, random_entries(5))
+        build(settings)
+        clock.advance(60)
+    index = client.get("/v1/bundles").json
+    assert index["key_id"] == authority.key_id.hex()
+    assert [b["sequence"] for b in index["bundles"]] == [1, 2, 3]
+    first = index["bundles"][0]
+    data = fetch(client, 1)
+    assert first["url"] == "/v1/bundles/1"
+    assert first["size"] == len(data) and first["sha256"] == hashlib.sha256(data).hexdigest()
+    assert first["entries"] == 5 and first["created_at"] == T0
+    assert [b["sequence"] for b in client.get("/v1/bundles?after=1").json["bundles"]] == [2, 3]
+    for bad in ("x", "1.5", "-2", str(2**64), "", "١"):
+        response = client.get(f"/v1/bundles?after={bad}")
+        assert response.status_code == 400, bad
+    assert client.get("/v1/bundles?before=1").status_code == 400
+
+
+def test_export_is_byte_identical(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], tmp_path: Path
+) -> None:
+    auth = token("admin")
+    for _ in range(2):
+        upload(client, auth, random_entries(5))
+        build(settings)
+    assert admin.export(settings, tmp_path) == 2
+    for sequence in (1, 2):
+        assert (tmp_path / "v1" / "bundles" / str(sequence)).read_bytes() == fetch(client, sequence)
+    exported = json.loads((tmp_path / "v1" / "bundles" / "index.json").read_bytes())
+    assert exported == client.get("/v1/bundles").json
+    assert json.loads((tmp_path / "v1" / "config").read_bytes()).keys() == {
+        "payload",
+        "signature",
+    }
+
+
+def test_revocation_removes_entries_and_reaches_the_next_header(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
+) -> None:
+    entries = random_entries(5)
+    upload(client, token("admin"), entries)
+    build(settings)
+    auth = {"Authorization": token("publisher")}
+    tag = entries[0][: c.TAG_BYTES]
+    response = client.post("/v1/revocations", json={"tags": [tag.hex()]}, headers=auth)
+    assert response.status_code == 200 and response.json == {"revoked": 1}
+    assert admin.stats(settings)["entries_published"] == 4
+    built = build(settings)
+    assert built is not None and built.entries == 5  # decoys only, carrying the revocation
+    bundle = Bundle.verify(fetch(client, 2), authority)
+    assert bundle.header.revoked == (tag,)
+    assert bundle.lookup(tag) == []
+    for bad in ({"tags": ["zz" * 16]}, {"tags": [tag.hex()[:-2]]}, {"tags": []}, {"tag": []}):
+        assert client.post("/v1/revocations", json=bad, headers=auth).status_code == 400
+
+
+def test_venue_entries_are_published(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
+) -> None:
+    import base64
+
+    auth = {"Authorization": token("publisher")}
+    entries = [os.urandom(112) for _ in range(5)]
+    payload = {"entries": [base64.b64encode(e).decode() for e in entries]}
+    response = client.post("/v1/venue-entries", json=payload, headers=auth)
+    assert response.status_code == 201 and response.json == {"accepted": 5}
+    build(settings)
+    assert sorted(Bundle.verify(fetch(client, 1), authority).entries()) == sorted(entries)
+    for bad in (["!!"], [base64.b64encode(b"short").decode()], [], [5]):
+        response = client.post("/v1/venue-entries", json={"entries": bad}, headers=auth)
+        assert response.status_code == 400, bad
+
+
+def test_a_served_bundle_matches_a_visitors_visit_end_to_end(
+    live_server: str, settings: dict[str, Any], token: Callable[[str], str], authority: Any
+) -> None:
+    case_visit = visit("Corner Cafe", T0 - 3 * 3600, minutes=60)
+    visitor = visit("Elsewhere", T0 - 3 * 3600, minutes=60)
+    status, body = http_json("POST", f"{live_server}/v1/tans", {}, auth=token("tan-issuer"))
+    assert status == 201
+    tan = body["tans"][0]["tan"]
+    entries = entries_for([case_visit]) + random_entries(4)
+    status, _, _ = http(
+        "POST",
+        f"{live_server}/v1/uploads",
+        upload_body(tan, entries),
+        {"Content-Type": "application/octet-stream"},
+    )
+    assert status == 202
+    assert build(settings) is not None
+    status, index = http_json("GET", f"{live_server}/v1/bundles")
+    status, headers, data = http("GET", live_server + index["bundles"][0]["url"])
+    assert status == 200
+    bundle = Bundle.verify(data, authority)
+    exposures = match([case_visit, visitor], [bundle], Policy())
+    assert [e.visit for e in exposures] == [case_visit]
+    assert exposures[0].message == bundle.header.messages[0]

@@ -1,0 +1,131 @@
+"""Uploads: TAN redemption, checks, and dummies answered like real uploads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from crypto import constants as c
+from service.app import state
+from service.models import Entry, Tan
+
+from .conftest import T0, Clock
+from .helpers import entries_for, issue_tans, post_upload, random_entries, upload_body, visit
+
+
+def count_entries(app: Flask) -> int:
+    with app.app_context(), state().sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Entry)) or 0)
+
+
+def test_real_upload_stores_its_entries_once(
+    client: FlaskClient, app: Flask, token: Callable[[str], str]
+) -> None:
+    (tan,) = issue_tans(client, token("tan-issuer"))
+    entries = entries_for([visit("Cafe", T0 - 7200), visit("Gym", T0 - 86400)])
+    response = post_upload(client, upload_body(tan, entries))
+    assert response.status_code == 202
+    assert response.json == {"status": "accepted"}
+    assert count_entries(app) == len(entries)
+
+    replay = post_upload(client, upload_body(tan, random_entries(3)))
+    assert replay.status_code == 403
+    assert replay.json["error"]["code"] == "invalid_tan"
+    assert count_entries(app) == len(entries)
+
+
+def test_tan_is_normalised(client: FlaskClient, app: Flask, token: Callable[[str], str]) -> None:
+    (tan,) = issue_tans(client, token("tan-issuer"))
+    typed = tan.replace("-", "").lower()
+    assert post_upload(client, upload_body(typed, random_entries(2))).status_code == 202
+
+
+def test_expired_and_unknown_tans_are_refused(
+    client: FlaskClient, app: Flask, clock: Clock, token: Callable[[str], str]
+) -> None:
+    (tan,) = issue_tans(client, token("tan-issuer"), hours=1)
+    clock.advance(3600)
+    response = post_upload(client, upload_body(tan, random_entries(2)))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "invalid_tan"
+    assert post_upload(client, upload_body("ZZZZ-ZZZZ-ZZZZ", [])).status_code == 403
+    assert count_entries(app) == 0
+
+
+def test_dummy_upload_is_answered_like_a_real_one_and_discarded(
+    client: FlaskClient, app: Flask, token: Callable[[str], str]
+) -> None:
+    (tan,) = issue_tans(client, token("tan-issuer"))
+    real = post_upload(client, upload_body(tan, random_entries(20)))
+    dummy = post_upload(client, upload_body("ABCD-EFGH-JKMN", random_entries(20), dummy=True))
+    assert (real.status_code, real.data) == (dummy.status_code, dummy.data)
+    assert sorted(real.headers.keys()) == sorted(dummy.headers.keys())
+    assert real.headers["Content-Length"] == dummy.headers["Content-Length"]
+    assert count_entries(app) == 20
+    with app.app_context(), state().sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Tan)) == 0
+
+
+def test_dummy_and_real_take_the_same_time(
+    settings: dict[str, object], token: Callable[[str], str]
+) -> None:
+    from service import create_app
+
+    app = create_app({**settings, "UPLOAD_FLOOR_MS": 60})
+    client = app.test_client()
+    tans = issue_tans(client, token("tan-issuer"), count=5)
+    real, dummy = [], []
+    for tan in tans:
+        for kind, times in ((False, real), (True, dummy)):
+            body = upload_body(tan, random_entries(100), dummy=kind)
+            started = time.monotonic()
+            assert post_upload(client, body).status_code == 202
+            times.append(time.monotonic() - started)
+    app.extensions["placecode"].engine.dispose()
+    assert min(real + dummy) >= 0.06
+    assert abs(sorted(real)[2] - sorted(dummy)[2]) < 0.03
+
+
+def test_malformed_uploads_are_400(client: FlaskClient) -> None:
+    good = upload_body("ABCD", [])
+    for body, content_type in [
+        (b"", "application/octet-stream"),
+        (good[:-1], "application/octet-stream"),
+        (good + b"\0", "application/octet-stream"),
+        (b"XXXX" + good[4:], "application/octet-stream"),
+        (good, "application/json"),
+        (good[:-1] + b"\1", "application/octet-stream"),
+    ]:
+        response = client.post("/v1/uploads", data=body, content_type=content_type)
+        assert response.status_code == 400, body[:8]
+        assert response.json["error"]["code"] == "malformed_upload"
+
+
+def test_duplicate_tags_and_too_many_entries_are_422(
+    client: FlaskClient, app: Flask, token: Callable[[str], str]
+) -> None:
+    (tan,) = issue_tans(client, token("tan-issuer"))
+    entry = random_entries(1)[0]
+    twin = entry[: c.TAG_BYTES] + bytes(32)
+    response = post_upload(client, upload_body(tan, [entry, twin]))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "invalid_entries"
+    too_many = random_entries(c.RETENTION_DAYS * 24 * 2 + 1)
+    assert post_upload(client, upload_body(tan, too_many)).status_code == 422
+    # refused uploads leave the TAN usable
+    assert post_upload(client, upload_body(tan, [entry])).status_code == 202
+    assert count_entries(app) == 1
+
+
+def test_an_entry_uploaded_twice_is_stored_once(
+    client: FlaskClient, app: Flask, token: Callable[[str], str]
+) -> None:
+    first, second = issue_tans(client, token("tan-issuer"), count=2)
+    entries = random_entries(4)
+    assert post_upload(client, upload_body(first, entries)).status_code == 202
+    assert post_upload(client, upload_body(second, entries[:2])).status_code == 202
+    assert count_entries(app) == 4
