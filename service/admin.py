@@ -131,13 +131,17 @@ def export(settings: Mapping[str, Any], directory: Path) -> int:
 
 
 def purge(settings: Mapping[str, Any]) -> dict[str, int]:
-    """Deletes everything past retention; returns how many rows of each kind."""
+    """Deletes everything past retention; returns how many rows of each kind.
+
+    Retention counts whole UTC days, the finest time kept of an arrival: on day
+    D the service keeps what arrived on days D - RETENTION_DAYS to D.
+    """
     now = _now(settings)
     days = int(settings["RETENTION_DAYS"])
     first_day = utc_day(now) - dt.timedelta(days=days)
     statements = {
         "entries": delete(Entry).where(Entry.received_day < first_day),
-        "bundles": delete(Bundle).where(Bundle.created_at < now - days * 86400),
+        "bundles": delete(Bundle).where(Bundle.created_at < (now // 86400 - days) * 86400),
         "revocations": delete(Revocation).where(Revocation.revoked_day < first_day),
         "consent_messages": delete(ConsentMessage).where(ConsentMessage.received_day < first_day),
         "tans": delete(Tan).where(Tan.expires_at <= now),
