@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,40 @@ class State:
     sessions: sessionmaker[Session]
     keys: ServiceKeys
     tan_pepper: bytes
+    bundle_cache: BundleCache
+
+
+class BundleCache:
+    """Bundle bytes by SHA-256, least recently used first out.
+
+    Bundles are immutable, so a cached copy is never stale; the database is
+    still asked whether the bundle exists, so a purged bundle is not served.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str) -> bytes | None:
+        with self._lock:
+            data = self._items.get(sha256)
+            if data is not None:
+                self._items.move_to_end(sha256)
+            return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        if len(data) > self._max_bytes:
+            return
+        with self._lock:
+            if sha256 in self._items:
+                return
+            self._items[sha256] = data
+            self._bytes += len(data)
+            while self._bytes > self._max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
 
 
 def state() -> State:
@@ -106,7 +142,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     pepper = hashlib.sha256(b"placecode/1 tan-pepper" + keys.sign_seed).digest()
     app.extensions["placecode"] = State(
-        engine, sessionmaker(engine, expire_on_commit=False), keys, pepper
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        keys,
+        pepper,
+        BundleCache(int(app.config["BUNDLE_CACHE_MB"]) * 2**20),
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

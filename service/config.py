@@ -28,6 +28,7 @@ _ENVIRONMENT: dict[str, tuple[str, type]] = {
     "PLACECODE_UPLOAD_FLOOR_MS": ("UPLOAD_FLOOR_MS", int),
     "PLACECODE_MIN_OVERLAP_MINUTES": ("MIN_OVERLAP_MINUTES", int),
     "PLACECODE_WARN_LEVELS": ("WARN_LEVELS", str),
+    "PLACECODE_BUNDLE_CACHE_MB": ("BUNDLE_CACHE_MB", int),
 }
 
 
@@ -50,6 +51,8 @@ def defaults() -> dict[str, Any]:
         "MIN_OVERLAP_MINUTES": c.DEFAULT_MIN_OVERLAP_MINUTES,
         "WARN_LEVELS": (1, 2, 3),
         "MESSAGES": DEFAULT_MESSAGES,
+        # bundle bytes each process keeps in memory
+        "BUNDLE_CACHE_MB": 64,
         # the Corona-Warn-App's servers refuse requests above 100 KB
         "MAX_CONTENT_LENGTH": 100 * 1024,
         "CLOCK": time.time,
@@ -82,7 +85,12 @@ def check(settings: Mapping[str, Any]) -> None:
     for key in positive:
         if int(settings[key]) < 1:
             raise ServiceError(f"{key} must be at least 1")
-    for key in ("BUNDLE_DEADLINE_HOURS", "UPLOAD_FLOOR_MS", "MIN_OVERLAP_MINUTES"):
+    for key in (
+        "BUNDLE_DEADLINE_HOURS",
+        "UPLOAD_FLOOR_MS",
+        "MIN_OVERLAP_MINUTES",
+        "BUNDLE_CACHE_MB",
+    ):
         if int(settings[key]) < 0:
             raise ServiceError(f"{key} must not be negative")
     if not set(settings["WARN_LEVELS"]) <= {1, 2, 3}:

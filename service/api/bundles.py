@@ -105,13 +105,18 @@ def get_bundle(sequence: int) -> Any:
     """The signed bundle bytes: immutable, revalidated by ETag."""
     if sequence >= 2**63:
         raise ApiError(404, "not_found", "no such bundle")
-    with state().sessions() as session:
-        found = session.execute(
-            select(Bundle.data, Bundle.sha256).where(Bundle.sequence == sequence)
-        ).one_or_none()
-    if found is None:
-        raise ApiError(404, "not_found", "no such bundle")
-    response = Response(found.data, mimetype="application/octet-stream")
-    response.set_etag(found.sha256)
+    st = state()
+    with st.sessions() as session:
+        sha256 = session.scalar(select(Bundle.sha256).where(Bundle.sequence == sequence))
+        if sha256 is None:
+            raise ApiError(404, "not_found", "no such bundle")
+        data = st.bundle_cache.get(sha256)
+        if data is None and request.if_none_match.contains(sha256):
+            data = b""  # answered 304 below, without reading the bytes
+        elif data is None:
+            data = session.scalars(select(Bundle.data).where(Bundle.sequence == sequence)).one()
+            st.bundle_cache.put(sha256, data)
+    response = Response(data, mimetype="application/octet-stream")
+    response.set_etag(sha256)
     response.headers["Cache-Control"] = IMMUTABLE
     return response.make_conditional(request)

@@ -208,3 +208,16 @@ def test_a_served_bundle_matches_a_visitors_visit_end_to_end(
     exposures = match([case_visit, visitor], [bundle], Policy())
     assert [e.visit for e in exposures] == [case_visit]
     assert exposures[0].message == bundle.header.messages[0]
+
+
+def test_a_purged_bundle_is_not_served_from_the_cache(
+    client: FlaskClient, settings: dict[str, Any], clock: Clock, token: Callable[[str], str]
+) -> None:
+    upload(client, token("admin"), random_entries(5))
+    build(settings)
+    etag = client.get("/v1/bundles/1").headers["ETag"]
+    assert client.get("/v1/bundles/1").status_code == 200  # now from the cache
+    clock.advance(15 * 86400)
+    assert admin.purge(settings)["bundles"] == 1
+    assert client.get("/v1/bundles/1").status_code == 404
+    assert client.get("/v1/bundles/1", headers={"If-None-Match": etag}).status_code == 404
