@@ -44,7 +44,7 @@ class Built:
 
 
 def decoys(count: int, lengths: Sequence[int], random: Callable[[int], bytes]) -> list[bytes]:
-    """Random entries whose lengths follow those of the real ones."""
+    """Random entries whose lengths follow those of real ones (pending, else published)."""
     choose = random_.Random(random(16))
     pool = list(lengths) or [c.MIN_ENTRY_BYTES]
     return [random(choose.choice(pool)) for _ in range(count)]
@@ -83,6 +83,9 @@ def build(
         .returning(Entry.sealed, Entry.tag, Entry.received_day)
     ).all()
     pending = sorted(row.sealed for row in taken)
+    lengths = [len(e) for e in pending] or list(
+        session.scalars(select(func.length(Entry.sealed)).limit(1000))
+    )
     revoked_tags = list(
         session.scalars(
             select(Revocation.tag).where(Revocation.bundle_sequence.is_(None)).limit(c.MAX_REVOKED)
@@ -90,7 +93,7 @@ def build(
     )
     sequence = (last.sequence if last is not None else 0) + 1
     shortfall = max(0, policy.min_entries - len(pending))
-    published = pending + decoys(shortfall, [len(e) for e in pending], random)
+    published = pending + decoys(shortfall, lengths, random)
     header = BundleHeader(
         keys.public.key_id,
         sequence,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..app import state
 from ..errors import ApiError
@@ -52,7 +52,7 @@ def index(session: Any, key_id: bytes, after: int | None = None) -> dict[str, An
         Bundle.first_hour,
         Bundle.last_hour,
         Bundle.entries,
-        Bundle.data,
+        func.length(Bundle.data).label("size"),
     ).order_by(Bundle.sequence)
     if after is not None:
         query = query.where(Bundle.sequence > after)
@@ -62,7 +62,7 @@ def index(session: Any, key_id: bytes, after: int | None = None) -> dict[str, An
             {
                 "sequence": row.sequence,
                 "url": bundle_url(row.sequence),
-                "size": len(row.data),
+                "size": row.size,
                 "sha256": row.sha256,
                 "created_at": row.created_at,
                 "first_hour": row.first_hour,

@@ -221,3 +221,22 @@ def test_a_purged_bundle_is_not_served_from_the_cache(
     assert admin.purge(settings)["bundles"] == 1
     assert client.get("/v1/bundles/1").status_code == 404
     assert client.get("/v1/bundles/1", headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_decoys_take_the_lengths_of_real_entries(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
+) -> None:
+    import base64
+
+    auth = {"Authorization": token("publisher")}
+    confirmed = [os.urandom(112) for _ in range(2)]
+    payload = {"entries": [base64.b64encode(e).decode() for e in confirmed]}
+    assert client.post("/v1/venue-entries", json=payload, headers=auth).status_code == 201
+    build(settings, force=True)
+    first = Bundle.verify(fetch(client, 1), authority).entries()
+    assert len(first) == 5 and {len(e) for e in first} == {112}
+    tag = confirmed[0][: c.TAG_BYTES].hex()
+    client.post("/v1/revocations", json={"tags": [tag]}, headers=auth)
+    build(settings)
+    second = Bundle.verify(fetch(client, 2), authority).entries()
+    assert len(second) == 5 and {len(e) for e in second} == {112}  # from published entries
