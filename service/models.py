@@ -2,7 +2,11 @@
 
 Nothing here links the entries of one upload: an entry row has no upload id
 and no time finer than its day, and its key starts with its (random-looking)
-tag, so rows are stored and listed in tag order, not in arrival order.
+tag. SQLite stores such a table in key order (``WITHOUT ROWID``), so rows are
+listed in tag order from the start. PostgreSQL keeps rows in the order they
+were written: until the bundler publishes them (at most the publication
+deadline later) and rewrites them in tag order, a raw copy of the table shows
+which pending rows arrived together.
 """
 
 from __future__ import annotations
