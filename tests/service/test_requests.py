@@ -123,7 +123,6 @@ bodies = st.one_of(
 )
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
 @given(
     endpoint=st.sampled_from(ENDPOINTS),
