@@ -9,6 +9,8 @@ import click
 
 from . import admin as admin_
 from . import logs
+from .api.common import ROLES
+from .errors import ServiceError
 
 
 @click.command()
@@ -26,9 +28,12 @@ def serve(host: str, port: int, build_every: int | None) -> None:
     from werkzeug.serving import make_server
 
     from . import create_app
+    from .db import schema_is_current
 
     logs.configure()
     app = create_app()
+    if not schema_is_current(app.extensions["placecode"].engine):
+        raise ServiceError("the database schema is not up to date: run `placecode admin init`")
     interval = app.config["BUILD_INTERVAL_MINUTES"] if build_every is None else build_every
     stop = threading.Event()
     if interval:
@@ -77,9 +82,7 @@ def init() -> None:
 
 
 @admin.command("create-token")
-@click.option(
-    "--role", required=True, type=click.Choice(["tan-issuer", "publisher", "inbox", "admin"])
-)
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--label", default="", help="A note for whom the token is.")
 def create_token(role: str, label: str) -> None:
     """Create a staff API token; it is shown once and stored only hashed."""

@@ -56,6 +56,23 @@ def test_serve_answers_and_logs_no_addresses(tmp_path: Path) -> None:
     assert "127.0.0.1" not in logged and "UA-42" not in logged and "GET" not in logged
 
 
+def test_serve_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
+        "PLACECODE_KEY_DIR": str(tmp_path / "keys"),
+    }
+    placecode = [sys.executable, "-c", "from clients.cli import run; run()"]
+    from service.keys import init_keys
+
+    init_keys(tmp_path / "keys")
+    result = subprocess.run(
+        [*placecode, "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1
+    assert "placecode admin init" in result.stderr
+
+
 def test_serve_without_keys_says_what_to_do(tmp_path: Path) -> None:
     env = {**os.environ, "PLACECODE_KEY_DIR": str(tmp_path / "none")}
     result = subprocess.run(
