@@ -25,7 +25,7 @@ from crypto import constants as c
 
 from .errors import ServiceError
 from .keys import ServiceKeys
-from .models import Bundle, Entry, Revocation
+from .models import Bundle, Entry, Publication, Revocation
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,12 @@ def build(
     ``force`` publishes whatever waits (topped up with decoys) without waiting
     for the deadline. Runs in the caller's transaction.
     """
+    # the publication row serialises builds: a second build waits here, then
+    # finds the entries the first one took already published
+    last = session.get(Publication, 1, with_for_update=True)
     waiting, revoked = pending_counts(session)
     if not waiting and not revoked:
         return None
-    last = session.execute(
-        select(Bundle.sequence, Bundle.created_at).order_by(Bundle.sequence.desc()).limit(1)
-    ).one_or_none()
     deadline_passed = last is None or now - last.created_at >= policy.deadline_hours * 3600
     # a revocation withdraws a warning that may be false: it does not wait
     if waiting < policy.min_entries and not (force or deadline_passed or revoked):
@@ -92,6 +92,10 @@ def build(
         )
     )
     sequence = (last.sequence if last is not None else 0) + 1
+    if last is None:
+        session.add(Publication(id=1, sequence=sequence, created_at=now))
+    else:
+        last.sequence, last.created_at = sequence, now
     shortfall = max(0, policy.min_entries - len(pending))
     published = pending + decoys(shortfall, lengths, random)
     header = BundleHeader(

@@ -73,6 +73,18 @@ class Bundle(Base):
     entries: Mapped[int] = mapped_column(Integer)
 
 
+class Publication(Base):
+    """The last published sequence and time: one row, kept when bundles are purged,
+    so sequence numbers only ever grow and no device refuses a new bundle as a
+    rollback."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class Revocation(Base):
     """A revoked tag; the next bundle's header carries it."""
 

@@ -240,3 +240,22 @@ def test_decoys_take_the_lengths_of_real_entries(
     build(settings)
     second = Bundle.verify(fetch(client, 2), authority).entries()
     assert len(second) == 5 and {len(e) for e in second} == {112}  # from published entries
+
+
+def test_sequence_numbers_survive_the_purge_of_every_bundle(
+    client: FlaskClient,
+    settings: dict[str, Any],
+    clock: Clock,
+    token: Callable[[str], str],
+    authority: Any,
+) -> None:
+    auth = token("admin")
+    upload(client, auth, random_entries(5))
+    assert build(settings).sequence == 1
+    clock.advance(20 * 86400)
+    assert admin.purge(settings)["bundles"] == 1
+    assert client.get("/v1/bundles").json["bundles"] == []
+    upload(client, auth, random_entries(5))
+    built = build(settings)
+    assert built.sequence == 2
+    Bundle.verify(fetch(client, 2), authority, after_sequence=1)  # no rollback refusal
