@@ -102,7 +102,8 @@ bodies = st.one_of(
     st.binary(min_size=c.UPLOAD_BYTES, max_size=c.UPLOAD_BYTES),
     st.builds(
         lambda tan, n, dummy, tail: (
-            upload_body(tan, [bytes(48)] * n, dummy)[: -len(tail) or None] + tail
+            upload_body(tan, [bytes([i]) * 48 for i in range(n)], dummy)[: -len(tail) or None]
+            + tail
         ),
         st.text(alphabet="ABC-0123", min_size=1, max_size=32),
         st.integers(0, 5),
