@@ -217,7 +217,7 @@ class _Run:
         self.end = START + config.days * DAY
         self.s = _State()
         self.counts: Counter[str] = Counter()
-        self.phase: Counter[str] = Counter()
+        self.phase: defaultdict[str, float] = defaultdict(float)
         self.policies = [
             Policy(frozenset(EvidenceLevel(x) for x in p), config.min_overlap_minutes)
             for p in config.policies
@@ -472,7 +472,7 @@ class _Run:
             self.tans += 1
             request = UploadRequest(f"SIM{self.tans:08d}", tuple(e for e, _ in chunk))
             received = UploadRequest.from_bytes(request.to_bytes())
-            assert len({e[: c.TAG_BYTES] for e in received.entries}) == len(chunk)
+            assert received.entries == request.entries
             self.counts["uploads"] += 1
             if source == HONEST:
                 self.counts["uploads by cases"] += 1
@@ -483,7 +483,9 @@ class _Run:
     ) -> list[tuple[bytes, _Published | None]]:
         entries = crypto.report_entries(visit, self.random_bytes)
         out: list[tuple[bytes, _Published | None]] = []
-        for slot, entry in zip(visit.slots, entries, strict=True):
+        slots = {slot.tag: slot for slot in visit.slots}
+        for entry in entries:
+            slot = slots[entry[: c.TAG_BYTES]]
             content = crypto.open_entry(entry, slot.key)
             info = _Published(
                 source,

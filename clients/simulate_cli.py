@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from .simulate import ATTACKERS, Config, plot
 from .simulate import simulate as run

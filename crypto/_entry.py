@@ -139,22 +139,28 @@ def evidence_holds(content: EntryContent, slot: Slot, visit: Visit) -> bool:
 def report_entries(visit: Visit, random: RandomBytes, message_id: int = 0) -> list[bytes]:
     """§7 The sealed entries an uploader's device sends for one of its visits.
 
-    A slot inside its presence proofs' coverage is presence-proven (clamped to
-    the coverage); the rest is self-reported.
+    Every minute of the stay is claimed once: the minutes its presence proofs
+    cover are presence-proven, the rest self-reported. A slot thus yields one
+    entry, or up to three under its tag when the coverage begins or ends
+    inside it.
     """
+    lo, hi = proof_coverage(visit.proofs) if visit.proofs else (0, 0)
     entries = []
     for slot in visit.slots:
-        content = EntryContent(
-            EvidenceLevel.SELF_REPORTED, slot.start_minute, slot.end_minute, message_id
-        )
-        if visit.proofs:
-            lo, hi = proof_coverage(visit.proofs)
-            base = slot.hour * 60
-            start = max(slot.start_minute, lo - base)
-            end = min(slot.end_minute, hi - base)
-            if start < end:
-                content = EntryContent(
-                    EvidenceLevel.PRESENCE_PROVEN, start, end, message_id, None, visit.proofs
-                )
-        entries.append(seal_entry(slot.tag, slot.key, content, random(c.NONCE_BYTES)))
+        base = slot.hour * 60
+        start, end = slot.start_minute, slot.end_minute
+        inner = (max(start, lo - base), min(end, hi - base))
+        if inner[0] < inner[1]:
+            pieces = [
+                (EvidenceLevel.SELF_REPORTED, start, inner[0]),
+                (EvidenceLevel.PRESENCE_PROVEN, *inner),
+                (EvidenceLevel.SELF_REPORTED, inner[1], end),
+            ]
+        else:
+            pieces = [(EvidenceLevel.SELF_REPORTED, start, end)]
+        for level, a, b in pieces:
+            if a < b:
+                proofs = visit.proofs if level == EvidenceLevel.PRESENCE_PROVEN else ()
+                content = EntryContent(level, a, b, message_id, None, proofs)
+                entries.append(seal_entry(slot.tag, slot.key, content, random(c.NONCE_BYTES)))
     return entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -34,6 +35,9 @@ class UploadRequest:
             raise Error("an entry has the wrong length")
         if c.UPLOAD_HEAD_BYTES + sum(1 + len(e) for e in self.entries) > c.UPLOAD_BYTES:
             raise Error(f"these entries do not fit one upload of {c.UPLOAD_BYTES} bytes")
+        per_tag = Counter(e[: c.TAG_BYTES] for e in self.entries)
+        if per_tag and max(per_tag.values()) > c.MAX_ENTRIES_PER_TAG:
+            raise Error(f"an upload carries at most {c.MAX_ENTRIES_PER_TAG} entries per tag")
 
     def to_bytes(self) -> bytes:
         out = (

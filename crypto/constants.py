@@ -118,6 +118,9 @@ UPLOAD_BYTES: Final = 65536
 #: §13 Uploads: flag byte of a real upload and of a dummy one.
 UPLOAD_REAL: Final = 0
 UPLOAD_DUMMY: Final = 1
+#: §13 Uploads: most entries under one tag in one upload (§7: an hour that the
+#: presence proofs cover in part is self-reported before and after the coverage).
+MAX_ENTRIES_PER_TAG: Final = 3
 #: §13 Uploads: longest TAN, in ASCII characters.
 MAX_TAN_CHARS: Final = 32
 #: §13 Uploads: bytes before the entries (magic, flag, TAN length, TAN, count).

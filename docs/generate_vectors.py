@@ -172,8 +172,10 @@ def _entries(visit: Visit, random: Drbg, message_id: int) -> list[dict[str, Any]
     start = random.counter
     sealed = report_entries(visit, random, message_id)
     random.counter = start
+    slots = {slot.tag: slot for slot in visit.slots}
     out = []
-    for slot, entry in zip(visit.slots, sealed, strict=True):
+    for entry in sealed:
+        slot = slots[entry[: c.TAG_BYTES]]
         nonce = random(c.NONCE_BYTES)
         content = open_entry(entry, slot.key)
         assert seal_entry(slot.tag, slot.key, content, nonce) == entry

@@ -211,25 +211,22 @@ def check_report_matches(
 def check_own_report_holds(
     visit: Any, random: Callable[[int], bytes] = os.urandom, impl: ModuleType = crypto
 ) -> None:
-    """Every entry an uploader reports opens and passes its own evidence check."""
-    entries = impl.report_entries(visit, random)
-    assert len(entries) == len(visit.slots)
-    for slot, entry in zip(visit.slots, entries, strict=True):
+    """The uploader's entries open, pass their own evidence check and claim each
+    minute of the stay exactly once, at the level the proofs' coverage gives it."""
+    by_tag = {slot.tag: slot for slot in visit.slots}
+    claimed: dict[int, Any] = {}
+    for entry in impl.report_entries(visit, random):
+        slot = by_tag[entry[: c.TAG_BYTES]]
         content = impl.open_entry(entry, slot.key)
         note_if_testing(f"slot {slot.hour}:{slot.start_minute}-{slot.end_minute} -> {content!r}")
         assert impl.evidence_holds(content, slot, visit)
         assert slot.start_minute <= content.start_minute < content.end_minute <= slot.end_minute
-        assert content.level == (
-            impl.EvidenceLevel.PRESENCE_PROVEN
-            if visit.proofs and _covers(visit, slot, impl)
-            else impl.EvidenceLevel.SELF_REPORTED
-        )
-
-
-def _covers(visit: Any, slot: Any, impl: ModuleType) -> bool:
-    lo, hi = impl.proof_coverage(visit.proofs)
-    base = slot.hour * 60
-    return bool(max(lo, base + slot.start_minute) < min(hi, base + slot.end_minute))
+        for m in range(content.start_minute, content.end_minute):
+            minute = slot.hour * 60 + m
+            assert minute not in claimed, "a minute claimed twice"
+            claimed[minute] = content.level
+    expected = expected_claims(visit, impl)
+    assert claimed == {m: level for m, (_, level) in expected.items()}
 
 
 def confirmed_codes(venue: Any, hour: int, posters: tuple[int, ...], screen: bool) -> list[bytes]:

@@ -232,5 +232,8 @@ def upload_requests(
     """Upload requests, real or dummy, with entries of every evidence level."""
     entry = sealed_entries(impl=impl, max_proofs=max_proofs).map(lambda e: e[0])
     return st.builds(
-        impl.UploadRequest, tans, st.lists(entry, max_size=8).map(tuple), st.booleans()
+        impl.UploadRequest,
+        tans,
+        st.lists(entry, max_size=8, unique_by=lambda e: e[: c.TAG_BYTES]).map(tuple),
+        st.booleans(),
     )

@@ -59,8 +59,6 @@ def _parse() -> UploadRequest:
         raise ApiError(
             422, "invalid_entries", f"{limit} entries are more than the retention period allows"
         )
-    if len({e[: c.TAG_BYTES] for e in request.entries}) != len(request.entries):
-        raise ApiError(422, "invalid_entries", "two entries of this upload share a tag")
     return request
 
 

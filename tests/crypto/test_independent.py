@@ -605,19 +605,24 @@ def evidence_holds(content: EntryContent, slot: Slot, visit: Visit) -> bool:
 
 
 def report_entries(visit: Visit, random: RandomBytes, message_id: int = 0) -> list[bytes]:
+    lo, hi = proof_coverage(visit.proofs) if visit.proofs else (0, 0)
     out = []
     for slot in visit.slots:
-        content = EntryContent(SELF_REPORTED, slot.start_minute, slot.end_minute, message_id)
-        if visit.proofs:
-            lo, hi = proof_coverage(visit.proofs)
-            base = 60 * slot.hour
-            start = max(slot.start_minute, lo - base)
-            end = min(slot.end_minute, hi - base)
+        base = 60 * slot.hour
+        inner = (max(slot.start_minute, lo - base), min(slot.end_minute, hi - base))
+        if inner[0] < inner[1]:
+            pieces = [
+                (SELF_REPORTED, slot.start_minute, inner[0]),
+                (PRESENCE_PROVEN, inner[0], inner[1]),
+                (SELF_REPORTED, inner[1], slot.end_minute),
+            ]
+        else:
+            pieces = [(SELF_REPORTED, slot.start_minute, slot.end_minute)]
+        for level, start, end in pieces:
             if start < end:
-                content = EntryContent(
-                    PRESENCE_PROVEN, start, end, message_id, None, tuple(visit.proofs)
-                )
-        out.append(seal_entry(slot.tag, slot.key, content, random(NONCE_BYTES)))
+                proofs = tuple(visit.proofs) if level == PRESENCE_PROVEN else ()
+                content = EntryContent(level, start, end, message_id, None, proofs)
+                out.append(seal_entry(slot.tag, slot.key, content, random(NONCE_BYTES)))
     return out
 
 
@@ -1297,7 +1302,9 @@ def test_uploader_stays(v: dict[str, Any]) -> None:
         nonces = [h(e["nonce"]) for e in stay["entries"]]
         entries = report_entries(visit, replay(nonces))
         assert entries == [h(e["entry"]) for e in stay["entries"]], name
-        for slot, entry, item in zip(visit.slots, entries, stay["entries"], strict=True):
+        slots = {slot.tag: slot for slot in visit.slots}
+        for entry, item in zip(entries, stay["entries"], strict=True):
+            slot = slots[entry[:TAG_BYTES]]
             assert slot.hour == item["hour"]
             content = open_entry(entry, slot.key)
             assert content == content_of(item["content"])

@@ -105,20 +105,27 @@ def test_malformed_uploads_are_400(client: FlaskClient) -> None:
         assert response.json["error"]["code"] == "malformed_upload"
 
 
-def test_duplicate_tags_and_too_many_entries_are_422(
+def test_too_many_entries_per_tag_or_in_all_are_refused(
     client: FlaskClient, app: Flask, token: Callable[[str], str]
 ) -> None:
     (tan,) = issue_tans(client, token("tan-issuer"))
-    entry = random_entries(1)[0]
-    twin = entry[: c.TAG_BYTES] + bytes(32)
-    response = post_upload(client, upload_body(tan, [entry, twin]))
+    tag = random_entries(1)[0][: c.TAG_BYTES]
+    twins = [tag + bytes([i]) * 32 for i in range(c.MAX_ENTRIES_PER_TAG + 1)]
+    # one entry more under the tag than the parser allows, written by hand
+    body = bytearray(upload_body(tan, twins[:-1]))
+    body[c.UPLOAD_HEAD_BYTES - 2 : c.UPLOAD_HEAD_BYTES] = len(twins).to_bytes(2, "big")
+    at = c.UPLOAD_HEAD_BYTES + (len(twins) - 1) * (1 + c.MIN_ENTRY_BYTES)
+    body[at : at + 1 + c.MIN_ENTRY_BYTES] = bytes([c.MIN_ENTRY_BYTES]) + twins[-1]
+    response = post_upload(client, bytes(body))
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "malformed_upload"
+    too_many = random_entries(c.RETENTION_DAYS * 24 * 2 + 1)
+    response = post_upload(client, upload_body(tan, too_many))
     assert response.status_code == 422
     assert response.json["error"]["code"] == "invalid_entries"
-    too_many = random_entries(c.RETENTION_DAYS * 24 * 2 + 1)
-    assert post_upload(client, upload_body(tan, too_many)).status_code == 422
-    # refused uploads leave the TAN usable
-    assert post_upload(client, upload_body(tan, [entry])).status_code == 202
-    assert count_entries(app) == 1
+    # refused uploads leave the TAN usable; entries may share a tag up to the limit
+    assert post_upload(client, upload_body(tan, twins[:-1])).status_code == 202
+    assert count_entries(app) == c.MAX_ENTRIES_PER_TAG
 
 
 def test_an_entry_uploaded_twice_is_stored_once(
