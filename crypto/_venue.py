@@ -122,9 +122,7 @@ class VenueCode:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> VenueCode:
-        if not data:
-            raise DecodeError(NOT_A_PLACECODE)
-        if not 1 <= data[0] <= c.MAX_KNOWN_FUTURE_VERSION:
+        if len(data) < c.MIN_PAYLOAD_BYTES or not 1 <= data[0] <= c.MAX_KNOWN_FUTURE_VERSION:
             raise DecodeError(NOT_A_PLACECODE)
         if data[0] != c.PROTOCOL_VERSION:
             raise DecodeError(

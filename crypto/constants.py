@@ -36,6 +36,9 @@ KIND_POSTER: Final = 1
 KIND_SCREEN: Final = 2
 #: §4 QR payload: longest venue name, in UTF-8 bytes.
 MAX_NAME_BYTES: Final = 40
+#: §4 QR payload: the shortest payload of any version (a poster with an empty
+#: name); anything shorter is someone else's fragment, whatever its first byte.
+MIN_PAYLOAD_BYTES: Final = 1 + 1 + 32 + 32 + 1 + 2 + 1
 #: §4 QR payload: longest default stay, in minutes (12 hours).
 MAX_STAY_MINUTES: Final = 720
 #: §4 QR payload: default stay when the owner names none, in minutes.

@@ -104,7 +104,11 @@ def test_foreign_codes_are_not_a_placecode(text: str) -> None:
 
 
 def test_foreign_fragment_is_not_a_placecode_regression() -> None:
-    for url in ["https://example.com/#SECTION", "https://en.wikipedia.org/wiki/Foo#History"]:
+    for url in [
+        "https://example.com/#SECTION",
+        "https://en.wikipedia.org/wiki/Foo#History",
+        "https://shop.example/#BLOG",
+    ]:
         try:
             crypto.VenueCode.from_url(url)
         except crypto.DecodeError as e:

@@ -42,6 +42,7 @@ VECTORS_PATH = Path(__file__).resolve().parents[2] / "docs" / "test-vectors.json
 
 PROTOCOL_VERSION = 1
 MAX_KNOWN_FUTURE_VERSION = 15
+MIN_PAYLOAD_BYTES = 70
 
 CODE_KEY_LABEL = b"placecode/1 code"
 VENUE_SIGN_LABEL = b"placecode/1 venue-sign"
@@ -357,7 +358,7 @@ class VenueCode:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> VenueCode:
-        if not data:
+        if len(data) < MIN_PAYLOAD_BYTES:
             raise DecodeError(NOT_A_PLACECODE)
         version = data[0]
         if version == 0 or version > MAX_KNOWN_FUTURE_VERSION:
