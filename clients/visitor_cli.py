@@ -370,7 +370,9 @@ def report(settings: Settings, tan: str, yes: bool, server: str | None, at: str 
     diary.mark_reported([item.visit_id for item in items])
     diary.save()
     entries = sum(len(i.entries) for i in items)
-    click.echo(f"Sent {entries} entries for {len(items)} visit(s). Thank you for warning others.")
+    sent = f"{entries} sealed entr{'y' if entries == 1 else 'ies'}"
+    visits = f"{len(items)} visit{'' if len(items) == 1 else 's'}"
+    click.echo(f"Sent {sent} for {visits}. Thank you for warning others.")
 
 
 @visit.command()
