@@ -194,7 +194,7 @@ def test_sync_report_contact_against_a_stub(
         code, out, err = run(capsys, "visit", "report", "--tan", "WXYZ-WXYZ-WXYZ", "--yes")
         assert code == 1 and "this TAN is unknown" in err
         code, out, _ = run(capsys, "visit", "report", "--tan", "abcd-efgh-jkmn", "--yes")
-        assert code == 0 and "Nothing else is sent" in out and "Sent 1 entries" in out
+        assert code == 0 and "Nothing else is sent" in out and "Sent 1 sealed entry" in out
 
         stub.tamper = True
         stub.publish(entries, (1_795_176_000 // 3600,) * 2, 1_795_190_000)

@@ -64,7 +64,7 @@ def test_check_in_report_sync_warn_contact(
     assert code == 1 and "TAN" in err
     code, out, err = run(capsys, "visit", *case, "report", "--tan", tan.lower(), "--yes")
     assert code == 0, err
-    assert "Sent 1 entries" in out
+    assert "Sent 1 sealed entry" in out
     code, _, err = run(capsys, "visit", *case, "report", "--tan", tan, "--yes")
     assert code == 1 and "TAN" in err
 
