@@ -102,9 +102,9 @@ class Config:
     #: share of hand check-outs done by rescanning the code (at a screen: an exit proof)
     rescan_share: float = 0.5
     #: daily chance of an infection caught outside the venues
-    community_incidence: float = 0.001
+    community_incidence: float = 0.0002
     #: chance that a co-present pair (at least INFECTION_MINUTES) passes an infection
-    transmission: float = 0.002
+    transmission: float = 0.0005
     #: share of infections that a test confirms
     detection: float = 0.7
     #: share of confirmed cases who upload their visits (consent rate)
@@ -660,6 +660,8 @@ class _Run:
     def _sync(self, d: int) -> None:
         cfg = self.config
         global _RUN
+        # a device deletes what is past retention before it matches
+        self._prune(START + (d + 1) * DAY)
         if cfg.workers == 1:
             results = [_sync_devices(self, d, 0, cfg.visitors)]
         else:
@@ -677,7 +679,6 @@ class _Run:
             self.device_days += synced.devices
             for vid, p in synced.warnings:
                 self.warned[p].setdefault(vid, d)
-        self._prune(START + (d + 1) * DAY)
 
     def _prune(self, now: int) -> None:
         s = self.s

@@ -60,14 +60,14 @@ def _policy(text: str) -> tuple[int, ...]:
 @click.option(
     "--incidence",
     type=click.FloatRange(0, 1),
-    default=0.001,
+    default=0.0002,
     show_default=True,
     help="Daily chance of an infection outside venues.",
 )
 @click.option(
     "--transmission",
     type=click.FloatRange(0, 1),
-    default=0.002,
+    default=0.0005,
     show_default=True,
     help="Chance that 15 shared minutes at a venue pass an infection.",
 )
