@@ -1,0 +1,59 @@
+"""Residual risks of docs/threat-model.md, shown on the real code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import crypto
+from clients import visitor
+
+from .conftest import Service
+
+KEYS = crypto.AuthorityKeys(bytes(range(32)), bytes(range(32, 64)))
+
+
+def test_the_consent_inbox_takes_any_number_of_opaque_messages(service: Service) -> None:
+    """Nothing rate-limits POST /v1/consent, and nobody can tell junk from a sealed message."""
+    for _ in range(300):
+        assert service.consent(os.urandom(512)).status_code == 202
+    assert len(service.inbox()) == 300
+
+
+def test_revocation_hides_every_entry_under_the_tag() -> None:
+    """Revoking a fake entry also hides a genuine case's entry of the same venue-hour."""
+    venue = crypto.Venue(os.urandom(32), "Cafe")
+    t = 1_790_000_000 // 3600 * 3600
+    genuine = crypto.check_in(venue.poster(), t).check_out(t + 3000)
+    device = crypto.check_in(venue.poster(), t + 600).check_out(t + 3000)
+    fake = crypto.seal_entry(
+        genuine.slots[0].tag,
+        genuine.slots[0].key,
+        crypto.EntryContent(crypto.EvidenceLevel.SELF_REPORTED, 0, 60),
+        os.urandom(12),
+    )
+    entries = [*crypto.report_entries(genuine, os.urandom), fake]
+
+    def bundle(
+        sequence: int, entries: list[bytes], revoked: tuple[bytes, ...] = ()
+    ) -> crypto.Bundle:
+        header = crypto.BundleHeader(KEYS.public.key_id, sequence, 0, 0, 0, revoked=revoked)
+        data = crypto.sign_bundle(header, entries, KEYS.signing_key)
+        return crypto.Bundle.verify(data, KEYS.public)
+
+    first = bundle(1, entries)
+    assert len(crypto.match([device], [first], crypto.Policy())) == 1
+    revoking = bundle(2, [], (genuine.slots[0].tag,))
+    assert crypto.match([device], [first, revoking], crypto.Policy()) == []
+
+
+def test_a_rescan_after_utc_midnight_starts_a_new_visit(tmp_path: Path) -> None:
+    venue = crypto.Venue(os.urandom(32), "Night bar", crypto.Category.BAR, 360)
+    midnight = 1_790_035_200
+    assert midnight % 86400 == 0
+    diary = visitor.Diary.open(tmp_path)
+    diary.scan(venue.screen(midnight - 1200), midnight - 1200)
+    after = diary.scan(venue.screen(midnight + 1200), midnight + 1200)
+    assert after.checked_out is None and after.checked_in is not None
+    closed = after.checked_in.closed
+    assert closed is not None and len(closed.visit.proofs) == 1  # no exit proof

@@ -1,0 +1,160 @@
+"""A curious or compromised server: what it holds, what it can open, what it sees."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+
+import crypto
+from crypto import constants as c
+from service.api import uploads
+from service.keys import ServiceKeys
+from service.tans import tan_hash
+
+from .conftest import DAY, T0, Service
+
+
+def _visit(venue: crypto.Venue, entered: int, minutes: int = 75) -> crypto.Visit:
+    return crypto.check_in(venue.poster(), entered).check_out(entered + minutes * 60)
+
+
+def test_nothing_the_service_holds_opens_an_entry_or_a_consent(service: Service) -> None:
+    venue = crypto.Venue(os.urandom(32), "Corner Cafe")
+    visit = _visit(venue, T0 - DAY)
+    entries = crypto.report_entries(visit, os.urandom)
+    assert service.upload(entries).status_code == 202
+    contact = crypto.ConsentMessage(visit.slots[0].tag, visit.slots[0].hour, 0, 30, "+41 79 1")
+    assert service.consent(crypto.seal_consent(contact, service.authority)).status_code == 202
+
+    held = service.app.extensions["placecode"]
+    # the running service holds the signing seed and public keys, never a sealing secret
+    assert [f.name for f in dataclasses.fields(ServiceKeys)] == ["sign_seed", "public"]
+    assert {p.name for p in service.key_dir.iterdir()} == {"signing.key", "sealing.pub"}
+    candidates = [
+        held.keys.sign_seed,
+        held.tan_pepper,
+        held.keys.public.sign_key,
+        held.keys.public.seal_key,
+        *(p.read_bytes() for p in service.key_dir.iterdir()),
+    ]
+    rows = service.rows()
+    stored = [bytes(r["sealed"]) for r in rows["entries"]]
+    assert sorted(stored) == sorted(entries)
+    for entry in stored:
+        for key in candidates:
+            with pytest.raises(crypto.VerificationError):
+                crypto.open_entry(entry, key)
+    # only a visitor of that venue-hour opens them
+    keys = {s.tag: s.key for s in visit.slots}
+    assert all(crypto.open_entry(e, keys[e[: c.TAG_BYTES]]) for e in stored)
+
+    (sealed,) = [bytes(r["sealed"]) for r in rows["consent_messages"]]
+    for secret in candidates:
+        with pytest.raises(crypto.VerificationError):
+            crypto.open_consent(sealed, crypto.SealingKey(secret))
+    assert crypto.open_consent(sealed, service.sealing).contact == "+41 79 1"
+
+
+def test_a_redeemed_tan_leaves_nothing_behind(service: Service) -> None:
+    used, unused = service.tans(2)
+    venue = crypto.Venue(os.urandom(32), "Gym")
+    assert service.upload(crypto.report_entries(_visit(venue, T0 - 7200), os.urandom), used)
+    pepper = service.app.extensions["placecode"].tan_pepper
+    rows = service.rows()
+    assert [bytes(r["hash"]) for r in rows["tans"]] == [tan_hash(pepper, unused)]
+    blob = b"".join(
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+        for table in rows.values()
+        for row in table
+        for v in row.values()
+    )
+    for form in (used, used.replace("-", ""), tan_hash(pepper, used), tan_hash(pepper, used).hex()):
+        assert (form.encode() if isinstance(form, str) else form) not in blob
+    # entries carry no upload id: nothing but the sealed bytes, their tag, the day
+    assert {tuple(sorted(r)) for r in rows["entries"]} == {
+        ("bundle_sequence", "received_day", "sealed", "tag")
+    }
+
+
+def test_bundle_header_and_index_name_no_entry_hour(service: Service) -> None:
+    """The hours in a bundle's header are the retention window at build time."""
+    venue = crypto.Venue(os.urandom(32), "Bar")
+    for days_ago in (1, 6, 13):
+        visit = _visit(venue, T0 - days_ago * DAY + 3 * 3600)
+        assert service.upload(crypto.report_entries(visit, os.urandom)).status_code == 202
+    service.clock.now = T0 + 5 * 3600 + 17
+    assert service.build() is not None
+    (bundle,) = service.bundles()
+    now_hour = int(service.clock.now) // 3600
+    window = (now_hour - c.RETENTION_DAYS * 24, now_hour)
+    assert (bundle.header.first_hour, bundle.header.last_hour) == window
+    (info,) = service.client.get("/v1/bundles").json["bundles"]
+    assert (info["first_hour"], info["last_hour"]) == window
+
+
+def test_a_compromised_server_sees_what_each_upload_carries(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Residual: code running on the server sees the TAN, the flag and the entries together."""
+    seen: list[crypto.UploadRequest] = []
+    store = uploads._store
+
+    def spy(request: crypto.UploadRequest) -> None:
+        seen.append(request)
+        store(request)
+
+    monkeypatch.setattr(uploads, "_store", spy)
+    venue = crypto.Venue(os.urandom(32), "Shop")
+    entries = crypto.report_entries(_visit(venue, T0 - DAY, 150), os.urandom)
+    (tan,) = service.tans()
+    service.upload(entries, tan)
+    service.upload(entries[:1], dummy=True)
+    assert [(r.tan, r.dummy, sorted(r.entries)) for r in seen] == [
+        (tan, False, sorted(entries)),
+        ("ABCD-EFGH-JKMN", True, sorted(entries[:1])),
+    ]
+
+
+def test_entry_lengths_reveal_the_evidence_level() -> None:
+    """Residual: anyone who sees an entry knows its level from its length alone."""
+    venue = crypto.Venue(os.urandom(32), "Screen bar")
+    t = T0 - DAY
+    poster = _visit(venue, t, 30)
+    screen = crypto.check_in(venue.screen(t), t)
+    one_proof = screen.check_out(t + 1800)
+    two_proofs = screen.rescan(venue.screen(t + 1800), t + 1800).check_out(t + 1800)
+    confirmed = crypto.confirm_window(venue, t, t + 1800, screen=False)
+    lengths = {
+        "self-reported": {len(e) for e in crypto.report_entries(poster, os.urandom)},
+        "presence, 1 proof": {len(e) for e in crypto.report_entries(one_proof, os.urandom)},
+        "presence, 2 proofs": {len(e) for e in crypto.report_entries(two_proofs, os.urandom)},
+        "venue-confirmed": {len(s.seal(0, os.urandom(12))) for s in confirmed},
+    }
+    assert lengths == {
+        "self-reported": {48},
+        "presence, 1 proof": {117},
+        "presence, 2 proofs": {185},
+        "venue-confirmed": {112},
+    }
+
+
+def test_sqlite_write_ahead_log_keeps_arrival_order(service: Service) -> None:
+    """Residual: on SQLite the WAL file holds each upload's pages in arrival order.
+
+    The entries table lists rows in tag order, but a copy of ``service.db-wal``
+    shows which entries were written by the same transaction (one upload), and
+    in which order, until SQLite checkpoints and overwrites the log; the
+    bundle build does not erase it.
+    """
+    venue = crypto.Venue(os.urandom(32), "Cafe")
+    first = crypto.report_entries(_visit(venue, T0 - DAY, 600), os.urandom)
+    second = crypto.report_entries(_visit(venue, T0 - 2 * DAY, 600), os.urandom)
+    assert service.upload(first).status_code == 202
+    assert service.upload(second).status_code == 202
+    assert service.build() is not None
+    wal = (service.db_path.parent / (service.db_path.name + "-wal")).read_bytes()
+    first_seen = {e: wal.find(e) for e in first + second}
+    assert all(at >= 0 for at in first_seen.values())
+    assert max(first_seen[e] for e in first) < min(first_seen[e] for e in second)
