@@ -92,3 +92,35 @@ def test_only_a_person_who_sends_contact_details_makes_a_consent_request(
         (warning,) = result.warnings
         visitor.send_contact(diary, Client(stub.url), warning.id, "+41 79 000 00 00", T0 + 7300)
         assert [len(m) for m in stub.consents] == [c.CONSENT_BYTES]
+
+
+def test_a_real_report_travels_alone_where_a_dummy_follows_a_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Residual: the request pattern, not the bytes, tells a real upload from a dummy."""
+    from clients.cli import main
+
+    monkeypatch.setenv("PLACECODE_HOME", str(tmp_path / "visitor"))
+    monkeypatch.setenv("PLACECODE_DUMMY_PROBABILITY", "1")
+    sent: list[tuple[str, str]] = []
+    original = Client._request
+
+    def record(self: Client, method: str, path: str, *args: object, **kw: object) -> object:
+        sent.append((method, path.partition("?")[0]))
+        return original(self, method, path, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "_request", record)
+    keys = crypto.AuthorityKeys.generate(os.urandom)
+    with serve(StubService(keys)) as stub:
+        monkeypatch.setenv("PLACECODE_SERVER", stub.url)
+        at, later = "2026-11-20T12:00Z", "2026-11-20T12:45Z"
+        assert main(["visit", "check-in", "--url", CAFE.poster().to_url(), "--at", at]) == 0
+        assert main(["visit", "check-out", "--at", later]) == 0
+        pin = keys.public.sign_key.hex()
+        assert main(["visit", "sync", "--authority-key", pin, "--at", later]) == 0
+        synced, sent[:] = list(sent), []
+        assert main(["visit", "report", "--tan", "abcd-efgh-jkmn", "--yes", "--at", later]) == 0
+        reported = list(sent)
+    assert synced == [("GET", "/v1/config"), ("GET", "/v1/bundles"), ("POST", "/v1/uploads")]
+    assert reported == [("POST", "/v1/uploads")]
+    assert [len(u) for u in stub.uploads] == [c.UPLOAD_BYTES] * 2
