@@ -724,9 +724,8 @@ def prepare_report(diary: Diary, now: int, random: RandomBytes) -> list[ReportIt
     items = []
     for visit, visit_id in visits:
         entries = crypto.report_entries(visit, random)
-        levels = [
-            crypto.open_entry(e, s.key).level for e, s in zip(entries, visit.slots, strict=True)
-        ]
+        keys = {slot.tag: slot.key for slot in visit.slots}
+        levels = [crypto.open_entry(e, keys[e[: c.TAG_BYTES]]).level for e in entries]
         items.append(ReportItem(visit, entries, levels, visit_id))
     if not items:
         raise DiaryError(

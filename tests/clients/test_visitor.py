@@ -177,3 +177,20 @@ def test_another_authority_key_is_refused(tmp_path: Path) -> None:
         stub.keys = AuthorityKeys.generate(os.urandom)
         with pytest.raises(BundleRejected, match="authority key changed"):
             visitor.sync(diary, Client(stub.url), T0, dummy_probability=0.0)
+
+
+def test_report_of_a_screen_visit_past_its_single_proof(tmp_path: Path) -> None:
+    """Regression: 90 minutes at a screen without an exit rescan; the hour after
+    the proof's coverage is reported in pieces, more entries than slots."""
+    diary = Diary.open(tmp_path)
+    screen = Venue(bytes([3]) * 32, "Late Bar", Category.BAR, 180)
+    diary.check_in(screen.screen(T0 + 600), T0 + 600)
+    diary.check_out(T0 + 600 + 90 * 60)
+    (item,) = visitor.prepare_report(diary, T0 + 4 * 3600, counter())
+    assert len(item.visit.slots) == 2 and len(item.entries) == 3
+    assert item.levels == [
+        crypto.EvidenceLevel.PRESENCE_PROVEN,
+        crypto.EvidenceLevel.PRESENCE_PROVEN,
+        crypto.EvidenceLevel.SELF_REPORTED,
+    ]
+    assert len(visitor.report_request("ABCD-EFGH-JKMN", [item]).to_bytes()) == c.UPLOAD_BYTES
