@@ -946,6 +946,16 @@ def simulate(config: Config, progress: Callable[[int], None] | None = None) -> d
     return run.results(time.perf_counter() - started)
 
 
+#: bar colours of false warnings by source; true warnings are green
+COLORS = {
+    "scraper": "tab:blue",
+    "fake-uploader": "tab:orange",
+    "stale-screen": "tab:purple",
+    "forger": "tab:brown",
+    HONEST: "tab:red",
+}
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     """Writes a PNG: warnings by policy and source, entries per day, precision and recall."""
     from matplotlib.figure import Figure
@@ -959,11 +969,12 @@ def plot(result: dict[str, Any], path: Path) -> None:
     for source, by_policy in result["false_warnings_by_attacker"].items():
         heights = [by_policy[n] for n in names]
         if any(heights):
-            ax1.bar(names, heights, bottom=bottom, label=f"false: {source}")
+            color = COLORS.get(source)
+            ax1.bar(names, heights, bottom=bottom, label=f"false: {source}", color=color)
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax1.set_xlabel("evidence levels that warn")
     ax1.set_ylabel("warned visits")
-    ax1.set_title("Warnings by policy")
+    ax1.set_title("Warnings by policy (a false one counts under each source)")
     ax1.legend(fontsize="small")
     days = range(1, len(result["entries_per_day"]) + 1)
     ax2.plot(days, [b / 1024 for b in result["bundle_bytes_per_day"]], marker="o")
