@@ -21,7 +21,7 @@ from .api.bundles import index
 from .api.common import ROLES, token_hash
 from .api.config import signed
 from .bundler import Built, BundlePolicy, build, pending_counts
-from .db import make_engine, upgrade
+from .db import erase_sqlite_log, make_engine, upgrade
 from .errors import ServiceError
 from .keys import init_keys, load_keys
 from .models import Bundle, ConsentMessage, Entry, Revocation, StaffToken, Tan, TanCount
@@ -46,6 +46,7 @@ def _session(settings: Mapping[str, Any]) -> Iterator[Session]:
     try:
         with Session(engine, expire_on_commit=False) as session:
             yield session
+        erase_sqlite_log(engine)
     finally:
         engine.dispose()
 

@@ -31,6 +31,8 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # deleted rows (redeemed TANs, purged entries) are overwritten, not left in free pages
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -40,6 +42,22 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def erase_sqlite_log(engine: Engine) -> None:
+    """Empties SQLite's write-ahead log into the database file.
+
+    Until then the log holds each transaction's pages in arrival order, so a
+    copy of it would group the entries of one upload; the admin commands
+    (bundle builds, purges) call this when they finish.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
