@@ -589,11 +589,14 @@ def sync(
     authority_key: bytes | None = None,
     dummy_probability: float = DEFAULT_DUMMY_PROBABILITY,
     progress: Progress | None = None,
+    report: UploadRequest | None = None,
 ) -> SyncResult:
     """Downloads and verifies new bundles, matches locally, sends a dummy upload by chance.
 
     Every bundle is verified before any is kept: a tampered or replayed one
-    leaves the diary as it was.
+    leaves the diary as it was. A ``report`` (a real upload) takes the dummy's
+    place, so a report makes the same requests, in the same order, as a sync
+    that sends a dummy; its failure is raised, a dummy's ignored.
     """
     config, pinned = fetch_config(diary, client, authority_key)
     authority = config.authority
@@ -631,8 +634,10 @@ def sync(
     diary._state["last_sequence"] = last
     diary.purge(now)
     new, withdrawn, warnings = _rematch(diary, config, now)
-    dummy = _chance(diary._random, dummy_probability)
-    if dummy:
+    dummy = report is None and _chance(diary._random, dummy_probability)
+    if report is not None:
+        client.upload(report.to_bytes())
+    elif dummy:
         try:
             client.upload(dummy_upload(diary._random).to_bytes())
         except Error:

@@ -94,10 +94,10 @@ def test_only_a_person_who_sends_contact_details_makes_a_consent_request(
         assert [len(m) for m in stub.consents] == [c.CONSENT_BYTES]
 
 
-def test_a_real_report_travels_alone_where_a_dummy_follows_a_sync(
+def test_a_real_report_makes_the_requests_of_a_sync_with_a_dummy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Residual: the request pattern, not the bytes, tells a real upload from a dummy."""
+    """A report rides in a sync, in the dummy's place: same requests, same order."""
     from clients.cli import main
 
     monkeypatch.setenv("PLACECODE_HOME", str(tmp_path / "visitor"))
@@ -122,5 +122,5 @@ def test_a_real_report_travels_alone_where_a_dummy_follows_a_sync(
         assert main(["visit", "report", "--tan", "abcd-efgh-jkmn", "--yes", "--at", later]) == 0
         reported = list(sent)
     assert synced == [("GET", "/v1/config"), ("GET", "/v1/bundles"), ("POST", "/v1/uploads")]
-    assert reported == [("POST", "/v1/uploads")]
+    assert reported == synced
     assert [len(u) for u in stub.uploads] == [c.UPLOAD_BYTES] * 2
