@@ -466,17 +466,28 @@ class _Run:
     # --- uploads ------------------------------------------------------------
 
     def _send(self, source: str, entries: list[tuple[bytes, _Published | None]]) -> None:
-        """Uploads entries as fixed-size requests, one TAN each, as the service parses them."""
-        for at in range(0, len(entries), MAX_ENTRIES_PER_UPLOAD):
-            chunk = entries[at : at + MAX_ENTRIES_PER_UPLOAD]
-            self.tans += 1
-            request = UploadRequest(f"SIM{self.tans:08d}", tuple(e for e, _ in chunk))
-            received = UploadRequest.from_bytes(request.to_bytes())
-            assert received.entries == request.entries
-            self.counts["uploads"] += 1
-            if source == HONEST:
-                self.counts["uploads by cases"] += 1
-            self.pending.extend(zip(received.entries, (p for _, p in chunk), strict=True))
+        """Uploads entries in fixed-size requests, one TAN each, as the service parses them."""
+        chunk: list[tuple[bytes, _Published | None]] = []
+        size = c.UPLOAD_HEAD_BYTES
+        for item in entries:
+            grown = size + 1 + len(item[0])
+            if chunk and (len(chunk) == MAX_ENTRIES_PER_UPLOAD or grown > c.UPLOAD_BYTES):
+                self._request(source, chunk)
+                chunk, grown = [], c.UPLOAD_HEAD_BYTES + 1 + len(item[0])
+            chunk.append(item)
+            size = grown
+        if chunk:
+            self._request(source, chunk)
+
+    def _request(self, source: str, chunk: list[tuple[bytes, _Published | None]]) -> None:
+        self.tans += 1
+        request = UploadRequest(f"SIM{self.tans:08d}", tuple(e for e, _ in chunk))
+        received = UploadRequest.from_bytes(request.to_bytes())
+        assert received.entries == request.entries
+        self.counts["uploads"] += 1
+        if source == HONEST:
+            self.counts["uploads by cases"] += 1
+        self.pending.extend(zip(received.entries, (p for _, p in chunk), strict=True))
 
     def _entries_of(
         self, visit: Visit, source: str, bundle: int, forged: bool = False

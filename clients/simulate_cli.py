@@ -138,6 +138,11 @@ def _policy(text: str) -> tuple[int, ...]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a PNG plot to this file.",
 )
+@click.option(
+    "--exact-check-outs",
+    is_flag=True,
+    help="Every device derives its own tags (CheckIn.check_out); same results, slower.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def simulate(
     json_path: Path | None,

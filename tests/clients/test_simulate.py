@@ -67,6 +67,7 @@ def test_command_writes_json_and_png(tmp_path: Path) -> None:
 
 def test_command_prints_a_summary(capsys: Any) -> None:
     args = ["simulate", "--visitors", "50", "--venues", "5", "--days", "1", "--no-attackers"]
+    args += ["--exact-check-outs"]
     assert main([*args, "--policy", "1,2"]) == 0
     out = capsys.readouterr().out
     assert "policy 1,2" in out
