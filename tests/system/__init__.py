@@ -1,0 +1,1 @@
+"""The whole system under one stateful test: service, visitors, venues, authority, clock."""
