@@ -239,7 +239,7 @@ class _Run:
         self.by_venue: list[list[int]] = [[] for _ in range(config.venues)]
         self.upload_due: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.owner_due: dict[int, list[int]] = defaultdict(list)
-        self.pending: list[tuple[bytes, _Published | None]] = []
+        self.pending: list[tuple[bytes, _Published]] = []
         self.published: dict[bytes, list[_Published]] = defaultdict(list)
         self.uploads: list[_Upload] = []
         self.bundle_bytes: list[bytes] = []
@@ -465,9 +465,9 @@ class _Run:
 
     # --- uploads ------------------------------------------------------------
 
-    def _send(self, source: str, entries: list[tuple[bytes, _Published | None]]) -> None:
+    def _send(self, source: str, entries: list[tuple[bytes, _Published]]) -> None:
         """Uploads entries in fixed-size requests, one TAN each, as the service parses them."""
-        chunk: list[tuple[bytes, _Published | None]] = []
+        chunk: list[tuple[bytes, _Published]] = []
         size = c.UPLOAD_HEAD_BYTES
         for item in entries:
             grown = size + 1 + len(item[0])
@@ -479,7 +479,7 @@ class _Run:
         if chunk:
             self._request(source, chunk)
 
-    def _request(self, source: str, chunk: list[tuple[bytes, _Published | None]]) -> None:
+    def _request(self, source: str, chunk: list[tuple[bytes, _Published]]) -> None:
         self.tans += 1
         request = UploadRequest(f"SIM{self.tans:08d}", tuple(e for e, _ in chunk))
         received = UploadRequest.from_bytes(request.to_bytes())
@@ -489,11 +489,9 @@ class _Run:
             self.counts["uploads by cases"] += 1
         self.pending.extend(zip(received.entries, (p for _, p in chunk), strict=True))
 
-    def _entries_of(
-        self, visit: Visit, source: str, bundle: int, forged: bool = False
-    ) -> list[tuple[bytes, _Published | None]]:
+    def _entries_of(self, visit: Visit, source: str, bundle: int) -> list[tuple[bytes, _Published]]:
         entries = crypto.report_entries(visit, self.random_bytes)
-        out: list[tuple[bytes, _Published | None]] = []
+        out: list[tuple[bytes, _Published]] = []
         slots = {slot.tag: slot for slot in visit.slots}
         for entry in entries:
             slot = slots[entry[: c.TAG_BYTES]]
@@ -505,7 +503,6 @@ class _Run:
                 content.start_minute,
                 content.end_minute,
                 content.level,
-                forged,
             )
             out.append((entry, info))
         return out
@@ -540,7 +537,7 @@ class _Run:
             screen=screen,
         )
         trace = crypto.seal_trace(slots, self.authority.public)
-        entries: list[tuple[bytes, _Published | None]] = []
+        entries: list[tuple[bytes, _Published]] = []
         for slot in crypto.open_trace(trace, self.authority):
             entry = slot.seal(0, self.random_bytes(c.NONCE_BYTES))
             info = _Published(
@@ -618,7 +615,7 @@ class _Run:
         if not screens:
             return
         code = self.venues[screens[0]].screen(t0 + 8 * 3600)
-        entries: list[tuple[bytes, _Published | None]] = []
+        entries: list[tuple[bytes, _Published]] = []
         for hour in range((t0 + 9 * 3600) // 3600, (t0 + 23 * 3600) // 3600):
             epoch = hour * 3600 // c.EPOCH_SECONDS
             proofs = (
@@ -641,8 +638,6 @@ class _Run:
         entries = self.pending
         self.pending = []
         for entry, info in entries:
-            assert info is not None
-            info.bundle = d
             self.published[entry[: c.TAG_BYTES]].append(info)
             self.entries_by_source[info.source] += 1
         lengths = [len(e) for e, _ in entries] or [c.MIN_ENTRY_BYTES]
