@@ -6,6 +6,7 @@ import base64
 import binascii
 import enum
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -193,17 +194,20 @@ class CodeKeys:
     code_key: bytes
     signing_seed: bytes
 
-    @property
+    @cached_property
+    def _private_key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
+
+    @cached_property
     def public_key(self) -> bytes:
-        private = Ed25519PrivateKey.from_private_bytes(self.signing_seed)
-        return private.public_key().public_bytes_raw()
+        return self._private_key.public_key().public_bytes_raw()
 
     @property
     def code_id(self) -> bytes:
         return code_id(self.code_key)
 
     def sign(self, message: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.signing_seed).sign(message)
+        return self._private_key.sign(message)
 
     def presence_proof(self, epoch: int) -> PresenceProof:
         return PresenceProof(epoch, self.sign(presence_message(self.code_id, epoch)))
