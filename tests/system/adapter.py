@@ -99,16 +99,8 @@ class Adapter(Protocol):
 
     def issue_tan(self, valid_hours: int) -> str: ...
 
-    def report(self, visitor: int, tan: str) -> None: ...
-
-    def confirm_venue(self, venue: int, start: int, end: int) -> int:
-        """The owner confirms [start, end); the authority publishes it. Returns the entries."""
-
-    def build_bundles(self, force: bool) -> tuple[int, int] | None:
-        """(sequence, entries in it, decoys included) of a bundle published now, if any."""
-
-    def sync(self, visitor: int, dummy: bool) -> None:
-        """Download, verify and match; ``dummy`` sends a dummy upload too."""
+    def report(self, visitor: int, tan: str) -> None:
+        """A case uploads their stays with a TAN (typed in any form)."""
 
     def warned(self, visitor: int) -> frozenset[model.Warning]: ...
 
@@ -307,15 +299,17 @@ class PlacecodeAdapter:
             diary.save()
 
     def report(self, visitor: int, tan: str) -> None:
+        """As ``placecode visit report``: the upload travels inside a sync, and the diary
+        is saved only when it went through."""
         diary = self._diary(visitor)
         try:
             items = visitor_app.prepare_report(diary, self.now, os.urandom)
-            request = visitor_app.report_request(tan, items)
-            self.public.upload(request.to_bytes())
+            request = visitor_app.report_request(visitor_app.normalize_tan(tan), items)
+            visitor_app.sync(diary, self.public, self.now, report=request)
         except crypto.Error as e:
+            self.reopen(visitor)
+            self._diary(visitor).save()
             raise Refused(str(e)) from None
-        finally:
-            diary.save()
         diary.mark_reported([item.visit_id for item in items])
         diary.save()
 

@@ -23,6 +23,7 @@ own stays never warn them.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -444,7 +445,10 @@ class Model:
         return items
 
     def report(self, visitor: int, tan: str) -> str | None:
+        """A case uploads their stays with a TAN, inside a sync of their device."""
         self.expire(visitor)
+        if not _TAN_SHAPE.fullmatch(normalise_tan(tan)):
+            return "this is not a TAN"
         items = self.report_items(visitor)
         if not items:
             return "nothing to report"
@@ -462,6 +466,8 @@ class Model:
         if known is None or known.redeemed or known.purged or known.expires_at <= self.now:
             return "the TAN is unknown, used or expired"
         known.redeemed = True
+        # the upload travels inside a sync, which matches before the stays are marked
+        self.sync(visitor)
         day = self.now // DAY
         self.entries += [StoredEntry(w, day) for w in windows]
         who = self.visitors[visitor]
@@ -485,9 +491,8 @@ class Model:
         pending = [e for e in self.entries if e.bundle is None]
         if not pending:
             return None
-        live = [b for b in self.bundles if b.sequence not in self.purged_bundles]
         deadline = self.policy.bundle_deadline_hours * HOUR
-        due = not live or self.now - live[-1].created_at >= deadline
+        due = not self.bundles or self.now - self.bundles[-1].created_at >= deadline
         if len(pending) < self.policy.min_bundle_entries and not (force or due):
             return None
         sequence = self.bundles[-1].sequence + 1 if self.bundles else 1
@@ -523,6 +528,9 @@ class Model:
 
     def redeemed_tans(self) -> list[str]:
         return sorted(t for t, state in self.tans.items() if state.redeemed)
+
+
+_TAN_SHAPE = re.compile("[0-9A-HJKMNP-TV-Z]{12}")
 
 
 def normalise_tan(tan: str) -> str:
