@@ -343,6 +343,8 @@ class Diary:
         stored = StoredVisit(self._next_id(), state.check_out(left_at))
         self._state["visits"].append(_visit_to_json(stored))
         self._state["check_in"] = None
+        if self._state.pop("check_in_reported", False):
+            self.mark_reported([stored.id])
         return stored
 
     def expire(self, now: int) -> StoredVisit | None:
@@ -441,9 +443,15 @@ class Diary:
         raise DiaryError(f"there is no warning #{warning_id} (see `placecode visit warnings`)")
 
     def mark_reported(self, visit_ids: Sequence[int | None]) -> None:
-        """Visits this person reported as a case: their own entries will not warn them."""
+        """Visits this person reported as a case: their own entries will not warn them.
+
+        ``None`` stands for the stay in progress, reported up to now: the visit
+        it becomes at check-out is marked then.
+        """
         ids = set(self._state.setdefault("reported", [])) | {i for i in visit_ids if i}
         self._state["reported"] = sorted(ids)
+        if None in visit_ids and self._state["check_in"] is not None:
+            self._state["check_in_reported"] = True
 
     @property
     def reported(self) -> set[int]:

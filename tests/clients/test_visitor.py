@@ -194,3 +194,20 @@ def test_report_of_a_screen_visit_past_its_single_proof(tmp_path: Path) -> None:
         crypto.EvidenceLevel.SELF_REPORTED,
     ]
     assert len(visitor.report_request("ABCD-EFGH-JKMN", [item]).to_bytes()) == c.UPLOAD_BYTES
+
+
+def test_a_stay_reported_while_checked_in_is_marked_at_check_out(tmp_path: Path) -> None:
+    """Regression (found by tests/system): the stay in progress that a report
+    uploads was not marked, so once it ended the case's own entries warned them."""
+    diary = Diary.open(tmp_path)
+    diary.check_in(CAFE.poster(), T0)
+    (item,) = visitor.prepare_report(diary, T0 + 1800, counter())
+    assert item.visit_id is None
+    diary.mark_reported([item.visit_id])
+    assert diary.reported == set()
+    diary.save()
+    diary = Diary.open(tmp_path)  # the mark survives a restart
+    stored = diary.check_out(T0 + 3600)
+    assert diary.reported == {stored.id}
+    diary.check_in(GYM.poster(), T0 + 4000)
+    assert diary.check_out(T0 + 5000).id not in diary.reported
