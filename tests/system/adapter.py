@@ -23,6 +23,7 @@ empties its tables and resets its clock.
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -392,6 +393,9 @@ class PlacecodeAdapter:
         def count(table: Any) -> int:
             return int(connection.scalar(select(func.count()).select_from(table)) or 0)
 
+        def day(date: dt.date | None) -> int | None:
+            return None if date is None else (date - dt.date(1970, 1, 1)).days
+
         with self.service.engine.connect() as connection:
             sequences = connection.scalars(select(Bundle.sequence).order_by(Bundle.sequence))
             return model.Stored(
@@ -399,6 +403,10 @@ class PlacecodeAdapter:
                 tuple(sequences),
                 count(Tan),
                 count(ConsentMessage),
+                day(connection.scalar(select(func.min(Entry.received_day)))),
+                connection.scalar(select(func.min(Bundle.created_at))),
+                connection.scalar(select(func.min(Tan.expires_at))),
+                day(connection.scalar(select(func.min(ConsentMessage.received_day)))),
             )
 
     def database_dump(self) -> Iterator[tuple[str, str, object]]:

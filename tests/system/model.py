@@ -172,12 +172,17 @@ class Policy:
 
 @dataclass(frozen=True)
 class Stored:
-    """What the service must hold: counts of rows, and which bundles."""
+    """What the service must hold: counts of rows, which bundles, and the oldest of each kind
+    (UTC day numbers of arrival, Unix seconds of a bundle's creation and a TAN's expiry)."""
 
     entries: int
     bundles: tuple[int, ...]
     tans: int
     consent_messages: int
+    first_entry_day: int | None
+    first_bundle_at: int | None
+    first_tan_expiry: int | None
+    first_consent_day: int | None
 
 
 # --- the protocol's arithmetic, from the spec ------------------------------------------
@@ -519,11 +524,17 @@ class Model:
             self.purge_diary(visitor)
 
     def stored(self) -> Stored:
+        bundles = [b for b in self.bundles if b.sequence not in self.purged_bundles]
+        tans = [t.expires_at for t in self.tans.values() if not (t.redeemed or t.purged)]
         return Stored(
             len(self.entries),
-            tuple(b.sequence for b in self.bundles if b.sequence not in self.purged_bundles),
-            sum(1 for t in self.tans.values() if not (t.redeemed or t.purged)),
+            tuple(b.sequence for b in bundles),
+            len(tans),
             len(self.consent),
+            min((e.received_day for e in self.entries), default=None),
+            min((b.created_at for b in bundles), default=None),
+            min(tans, default=None),
+            min((day for day, _ in self.consent), default=None),
         )
 
     def redeemed_tans(self) -> list[str]:

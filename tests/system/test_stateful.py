@@ -216,9 +216,15 @@ class SystemMachine(RuleBasedStateMachine):
         self.system.advance(self.model.now)
         note(f"now {self._time()}")
 
-    @rule(days=st.integers(1, 16))
+    @rule(days=st.sampled_from([1, 2, 3, 7, 13, 14, 15]))
     def advance_days(self, days: int) -> None:
         self.advance(days * DAY)
+
+    @rule(days=st.sampled_from([14, 15, 16]))
+    def retention_passes(self, days: int) -> None:
+        """A quiet fortnight, then the retention purge."""
+        self.advance_days(days)
+        self.purge()
 
     # --- visitors -----------------------------------------------------------------------
 
@@ -333,13 +339,10 @@ class SystemMachine(RuleBasedStateMachine):
         note(f"TAN {tan}, valid {valid_hours} h")
         return tan
 
-    @rule(target=tans, data=st.data(), valid_hours=st.sampled_from([72, 1, 24, 168]))
-    def confirm_case(self, data: st.DataObject, valid_hours: int) -> object:
-        """A visitor tests positive: the authority issues a TAN and the case reports with it."""
-        tan = self.issue_tan(valid_hours)
-        if isinstance(tan, str):
-            self.report(data, tan, "as issued")
-        return tan
+    def _case(self, data: st.DataObject) -> int:
+        """Who tests positive: someone who went out, if anyone did."""
+        been = [i for i, v in enumerate(self.model.visitors) if v.stays or v.current]
+        return data.draw(st.sampled_from(been or range(len(VISITORS))), label="case")
 
     def _known_bug(self, visitor: int) -> str | None:
         """Why reporting now would run into a known bug, if it would."""
@@ -354,25 +357,11 @@ class SystemMachine(RuleBasedStateMachine):
                 return "AVOID_REPORTING_WHILE_CHECKED_IN"
         return None
 
-    @rule(target=tans, data=st.data(), wait=waits, dummy=st.booleans())
-    def outbreak(self, data: st.DataObject, wait: int, dummy: bool) -> object:
-        """The whole chain at once: a case reports, a bundle is published, everyone syncs."""
-        self.advance(wait)
-        tan = self.confirm_case(data, 72)
-        self.build_bundles(force=True)
-        self.sync_all(dummy)
-        return tan
-
-    @rule(data=st.data(), tan=tans, form=st.sampled_from(["as issued", "lower", "bare"]))
-    def report(self, data: st.DataObject, tan: str, form: str) -> None:
-        """A confirmed case uploads their visits with a TAN (typed in any form)."""
-        been = [i for i, v in enumerate(self.model.visitors) if v.stays or v.current]
-        visitor = data.draw(st.sampled_from(been or range(len(VISITORS))), label="visitor")
+    def _report(self, visitor: int, typed: str) -> None:
         avoided = self._known_bug(visitor)
         if avoided:
             note(f"{VISITORS[visitor]} does not report: {avoided}")
             return
-        typed = {"as issued": tan, "lower": tan.lower(), "bare": tan.replace("-", "")}[form]
         before = self.model.stored().entries
         expected = self.model.report(visitor, typed)
         self._agree(
@@ -383,6 +372,38 @@ class SystemMachine(RuleBasedStateMachine):
         event("a case reported" if expected is None else f"a report refused: {expected}")
         note(f"entries stored: {before} -> {self.model.stored().entries}")
 
+    @rule(target=tans, data=st.data(), valid_hours=st.sampled_from([72, 1, 24, 168]))
+    def confirm_case(self, data: st.DataObject, valid_hours: int) -> object:
+        """A visitor tests positive: the authority issues a TAN and the case reports with it."""
+        tan = self.issue_tan(valid_hours)
+        if isinstance(tan, str):
+            self._report(self._case(data), tan)
+        return tan
+
+    @rule(data=st.data(), tan=tans, form=st.sampled_from(["as issued", "lower", "bare"]))
+    def report(self, data: st.DataObject, tan: str, form: str) -> None:
+        """A case uploads their visits with a TAN they were given (typed in any form)."""
+        typed = {"as issued": tan, "lower": tan.lower(), "bare": tan.replace("-", "")}[form]
+        self._report(self._case(data), typed)
+
+    @rule(target=tans, data=st.data(), wait=waits, confirm=st.booleans(), dummy=st.booleans())
+    def outbreak(self, data: st.DataObject, wait: int, confirm: bool, dummy: bool) -> object:
+        """The whole chain at once: a case reports, the owner of the venue of their last
+        stay may confirm it, a bundle is published, everyone syncs."""
+        self.advance(wait)
+        case = self._case(data)
+        tan = self.issue_tan(72)
+        if isinstance(tan, str):
+            self._report(case, tan)
+        stays = self.model.visitors[case].stays
+        if confirm and stays:
+            last = stays[-1]
+            start, end = last.entered_at, last.left_at
+            self._confirm(last.code.venue, start, end)
+        self.build_bundles(force=True)
+        self.sync_all(dummy)
+        return tan
+
     @precondition(lambda self: self.model.redeemed_tans())
     @rule(visitor=visitors, data=st.data())
     def replay_tan(self, visitor: int, data: st.DataObject) -> None:
@@ -390,10 +411,6 @@ class SystemMachine(RuleBasedStateMachine):
         tan = data.draw(
             st.one_of(st.sampled_from(self.model.redeemed_tans()), forged_tans), label="tan"
         )
-        avoided = self._known_bug(visitor)
-        if avoided:
-            note(f"{VISITORS[visitor]} does not report: {avoided}")
-            return
         before = self.system.stored()
         expected = self.model.report(visitor, tan)
         self._agree(
@@ -412,15 +429,18 @@ class SystemMachine(RuleBasedStateMachine):
     def confirm_venue(self, venue: int, back: int, length: int) -> None:
         """The owner confirms an outbreak window that ended by now; the authority publishes it."""
         start = self.model.now - back
-        end = min(start + length, self.model.now)
+        self._confirm(venue, start, min(start + length, self.model.now))
+
+    def _confirm(self, venue: int, start: int, end: int) -> None:
         expected = self.model.confirm_venue(venue, start, end)
         accepted = self._agree(
-            f"{self.model.venues[venue].name} confirms {back // MINUTE} min ago, "
-            f"{(end - start) // MINUTE} min",
+            f"{self.model.venues[venue].name} confirms {(self.model.now - start) // MINUTE} "
+            f"min ago, {(end - start) // MINUTE} min",
             None,
             lambda: self.system.confirm_venue(venue, start, end),
         )
         assert accepted == expected, f"{accepted} entries published, the model says {expected}"
+        event("a venue confirmed")
 
     @rule(force=st.booleans())
     def build_bundles(self, force: bool) -> None:
@@ -439,8 +459,18 @@ class SystemMachine(RuleBasedStateMachine):
     @rule()
     def purge(self) -> None:
         """Nothing outlives retention, on the service or on any device."""
+        before = self.model.stored()
         self.model.purge()
         self.system.purge()
+        stored = self.system.stored()
+        note(f"purged: {before} -> {stored}")
+        if stored != before:
+            event("a purge deleted rows")
+        first_day = self.model.now // DAY - self.model.policy.retention_days
+        for oldest in (stored.first_entry_day, stored.first_consent_day):
+            assert oldest is None or oldest >= first_day, stored
+        assert stored.first_bundle_at is None or stored.first_bundle_at >= first_day * DAY, stored
+        assert stored.first_tan_expiry is None or stored.first_tan_expiry > self.model.now, stored
         cutoff = self.model.now - self.model.retention
         for visitor in range(len(VISITORS)):
             view = self.system.diary(visitor)
@@ -450,7 +480,7 @@ class SystemMachine(RuleBasedStateMachine):
 
     def _view(self, visitor: int) -> DiaryView:
         who = self.model.visitors[visitor]
-        name = self.model.venues
+        venues = self.model.venues
 
         def kind(day: int | None) -> int:
             return 1 if day is None else 2
@@ -460,13 +490,19 @@ class SystemMachine(RuleBasedStateMachine):
             None
             if current is None
             else (
-                name[current.code.venue].name,
+                venues[current.code.venue].name,
                 kind(current.code.day),
                 current.entered_at,
                 len(current.proofs),
             ),
             tuple(
-                (name[s.code.venue].name, kind(s.code.day), s.entered_at, s.left_at, len(s.proofs))
+                (
+                    venues[s.code.venue].name,
+                    kind(s.code.day),
+                    s.entered_at,
+                    s.left_at,
+                    len(s.proofs),
+                )
                 for s in sorted(who.stays, key=lambda s: s.entered_at)
             ),
         )
