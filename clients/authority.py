@@ -145,3 +145,24 @@ def seal_trace_entries(
         ) from None
     nonce_bytes = crypto.constants.NONCE_BYTES
     return slots, [s.seal(message_id, random(nonce_bytes)) for s in slots]
+
+
+def parse_tag(text: str) -> bytes:
+    """A 16-byte hour tag written in hex, as the inbox shows it."""
+    try:
+        tag = bytes.fromhex(text)
+    except ValueError:
+        tag = b""
+    if len(tag) != crypto.constants.TAG_BYTES:
+        raise Error(f"{text!r} is not a tag: a tag is 32 hexadecimal digits")
+    return tag
+
+
+def trace_tags(sealed_trace: bytes, keys: SealingKey) -> list[bytes]:
+    """The tags of every venue-hour a venue owner's trace confirms."""
+    try:
+        return [slot.tag for slot in crypto.open_trace(sealed_trace, keys)]
+    except crypto.VerificationError:
+        raise Error(
+            "this venue trace cannot be opened: it was sealed to another authority or damaged"
+        ) from None

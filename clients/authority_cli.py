@@ -80,6 +80,46 @@ def publish_trace(
 
 
 @authority.command()
+@click.argument("tags", nargs=-1)
+@click.option(
+    "--trace",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="revoke every venue-hour of this venue trace (needs --seal-key)",
+)
+@click.option(
+    "--seal-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the authority's offline sealing key (sealing.key), to open --trace",
+)
+@server_option
+@token_option
+def revoke(
+    tags: tuple[str, ...],
+    trace: Path | None,
+    seal_key: Path | None,
+    server: str | None,
+    token: str | None,
+) -> None:
+    """Withdraw published entries by tag (hex), or those of a venue trace.
+
+    The entries leave storage, and the next bundle's header revokes the tags, so
+    devices withdraw the warnings they gave.
+    """
+    chosen = [lib.parse_tag(t) for t in tags]
+    if trace is not None:
+        if seal_key is None:
+            raise click.UsageError("--trace needs --seal-key to open the trace")
+        chosen += lib.trace_tags(trace.read_bytes(), lib.load_sealing(seal_key))
+    if not chosen:
+        raise click.UsageError("name the tags to revoke, or a --trace")
+    revoked = Client(server_url(server), token).revoke(sorted(set(chosen)))
+    click.echo(
+        f"Revoked {revoked} stored entries under {len(set(chosen))} tag(s); the next bundle "
+        "tells devices to withdraw their warnings."
+    )
+
+
+@authority.command()
 @seal_key_option
 @click.option("--delete", is_flag=True, help="delete each message from the service once opened")
 @server_option

@@ -136,6 +136,19 @@ def test_venue_confirmation_is_published(
     code, out, err = run(capsys, "visit", *guest, "sync", "--at", iso("23:00"))
     assert code == 0 and "Tea House" in out and "venue-confirmed" in out, out + err
 
+    # the authority withdraws the confirmation: the guest's warning goes with it
+    code, _, err = run(capsys, "authority", "revoke", "--trace", sealed)
+    assert code == 2 and "--seal-key" in err
+    code, _, err = run(capsys, "authority", "revoke", "not-a-tag")
+    assert code == 1 and "32 hexadecimal digits" in err
+    code, out, err = run(capsys, "authority", "revoke", "--trace", sealed, "--seal-key", seal_key)
+    assert code == 0 and "Revoked 2 stored entries under 2 tag(s)" in out, err
+    demo.build_bundles(work)
+    code, out, err = run(capsys, "visit", *guest, "sync", "--at", iso("23:30"))
+    assert code == 0 and "was withdrawn" in out and "Tea House" in out, out + err
+    code, out, _ = run(capsys, "visit", *guest, "warnings")
+    assert "Tea House" not in out
+
 
 def test_server_down_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     port = demo.free_port()
