@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 from werkzeug.serving import make_server
 
 import crypto
@@ -102,6 +102,15 @@ class Adapter(Protocol):
 
     def report(self, visitor: int, tan: str) -> None:
         """A case uploads their stays with a TAN (typed in any form)."""
+
+    def confirm_venue(self, venue: int, start: int, end: int) -> int:
+        """The owner confirms [start, end); the authority publishes it. Returns the entries."""
+
+    def build_bundles(self, force: bool) -> tuple[int, int] | None:
+        """(sequence, entries in it, decoys included) of a bundle published now, if any."""
+
+    def sync(self, visitor: int, dummy: bool) -> None:
+        """Download, verify and match; ``dummy`` sends a dummy upload too."""
 
     def warned(self, visitor: int) -> frozenset[model.Warning]: ...
 
@@ -177,9 +186,7 @@ class _Service:
         token = secrets.token_urlsafe(16)
         with self.engine.begin() as connection:
             connection.execute(
-                StaffToken.__table__.insert().values(
-                    hash=token_hash(token), role="admin", label="system test"
-                )
+                insert(StaffToken).values(hash=token_hash(token), role="admin", label="system")
             )
         self.app.config.update(
             {

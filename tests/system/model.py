@@ -378,7 +378,11 @@ class Model:
         return None
 
     def rescan(self, visitor: int, venue: int, poster: bool) -> str | None:
-        """Scanning a venue's live code: the code of the stay checks out, any other checks in."""
+        """Scanning a venue's live code: the code of the stay checks out, any other checks in.
+
+        After midnight a screen shows the next day's code, which the device cannot
+        tell from another venue's: the rescan checks in anew (§16).
+        """
         self.expire(visitor)
         who = self.visitors[visitor]
         code = self.code_at(venue, poster, self.now)

@@ -32,6 +32,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
+import pytest
 from hypothesis import event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -135,8 +136,8 @@ def leaks(system: Adapter, model: Model) -> list[str]:
         needles[who.name.encode()] = f"visitor {who.name}"
         needles[who.contact.encode()] = f"contact of {who.name}"
     for tan in model.tans:
-        for form in (tan, tan.lower(), f"{tan[:4]}-{tan[4:8]}-{tan[8:]}"):
-            needles[form.encode()] = f"TAN {tan}"
+        for spelling in (tan, tan.lower(), f"{tan[:4]}-{tan[4:8]}-{tan[8:]}"):
+            needles[spelling.encode()] = f"TAN {tan}"
     cells = [(t, c, _as_bytes(v)) for t, c, v in system.database_dump()]
     # one search per needle over every value at once; a value is looked at only on a hit
     everything = _SEPARATOR.join(data for _, _, data in cells)
@@ -541,4 +542,6 @@ class SystemMachine(RuleBasedStateMachine):
 
 
 TestSystem = SystemMachine.TestCase
-TestSystem.settings = settings(settings.default, stateful_step_count=100)
+TestSystem.settings = settings(stateful_step_count=100)
+#: a test case takes a second or two: long profiles get the time they need
+pytestmark = pytest.mark.timeout(max(600, 3 * TestSystem.settings.max_examples))
