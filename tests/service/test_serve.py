@@ -6,10 +6,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .helpers import http
+import pytest
+from flask.testing import FlaskClient
+
+from .helpers import http, issue_tans, post_upload, random_entries, upload_body
 
 
 def free_port() -> int:
@@ -84,3 +90,33 @@ def test_serve_without_keys_says_what_to_do(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "placecode admin init" in result.stderr
+
+
+def test_serve_builds_bundles_on_its_schedule(
+    client: FlaskClient,
+    settings: dict[str, Any],
+    token: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The schedule `placecode serve --build-every` runs publishes what is due."""
+    from service import cli
+
+    monkeypatch.setattr(cli.admin_, "settings", lambda overrides=None: settings)
+    (tan,) = issue_tans(client, token("tan-issuer"))
+    entries = random_entries(settings["MIN_BUNDLE_ENTRIES"] + 1)
+    assert post_upload(client, upload_body(tan, entries)).status_code == 202
+    assert client.get("/v1/bundles").json["bundles"] == []
+    stop = threading.Event()
+    schedule = threading.Thread(target=cli._build_on_schedule, args=(0.05, stop))
+    schedule.start()
+    try:
+        for _ in range(400):
+            if client.get("/v1/bundles").json["bundles"]:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        schedule.join(10)
+    assert not schedule.is_alive()
+    (published,) = client.get("/v1/bundles").json["bundles"]
+    assert published["sequence"] == 1 and published["entries"] == len(entries)
