@@ -68,11 +68,6 @@ NAMES = (
     "カフェ 森の音",
 )
 TAN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-#: A known bug the machine steps around until it is fixed (set to False then):
-#: clients/visitor.py ``mark_reported`` skips the stay in progress (visit id
-#: None) that ``prepare_report`` uploads, so once that stay ends the case's
-#: own entries warn them. Under this flag a case checks out before reporting.
-AVOID_REPORTING_WHILE_CHECKED_IN = True
 
 visitors = st.integers(0, len(VISITORS) - 1)
 venues = st.sampled_from([0, 0, 1, 1, 2])
@@ -345,24 +340,7 @@ class SystemMachine(RuleBasedStateMachine):
         been = [i for i, v in enumerate(self.model.visitors) if v.stays or v.current]
         return data.draw(st.sampled_from(been or range(len(VISITORS))), label="case")
 
-    def _known_bug(self, visitor: int) -> str | None:
-        """Why reporting now would run into a known bug, if it would."""
-        if AVOID_REPORTING_WHILE_CHECKED_IN and self.model.visitors[visitor].current:
-            expected = self.model.check_out(visitor)
-            self._agree(
-                f"{VISITORS[visitor]} checks out to report",
-                expected,
-                lambda: self.system.check_out(visitor),
-            )
-            if self.model.visitors[visitor].current:
-                return "AVOID_REPORTING_WHILE_CHECKED_IN"
-        return None
-
     def _report(self, visitor: int, typed: str) -> None:
-        avoided = self._known_bug(visitor)
-        if avoided:
-            note(f"{VISITORS[visitor]} does not report: {avoided}")
-            return
         before = self.model.stored().entries
         expected = self.model.report(visitor, typed)
         self._agree(
