@@ -395,6 +395,11 @@ class Diary:
         current = self.checked_in
         if current is not None and current.is_same_code(code):
             return ScanResult(checked_out=self.check_out(now, code))
+        if current is not None and _next_day_of(current, code):
+            # the screen rotated to its next day's code, which by design cannot be
+            # linked to the one checked in with: leaving, without an exit proof
+            crypto.check_in(code, now)  # but only on a live, signed code
+            return ScanResult(checked_out=self.check_out(now))
         result = self.check_in(code, now)
         return ScanResult(checked_in=CheckInResult(result.check_in, result.closed or auto))
 
@@ -575,6 +580,23 @@ class SyncResult:
 
 def _chance(random: RandomBytes, probability: float) -> bool:
     return int.from_bytes(random(8), "big") < probability * 2**64
+
+
+def _next_day_of(current: CheckIn, code: VenueCode) -> bool:
+    """Whether ``code`` looks like the next day's code of the screen checked in at.
+
+    Day codes share nothing a device can verify, so this goes by what the
+    screen says of itself: its name, category and stay, one day later.
+    """
+    before, after = current.code, code
+    if before.proof is None or after.proof is None:
+        return False
+    day = c.EPOCH_SECONDS * before.proof.epoch // 86400
+    return (after.name, after.category, after.stay_minutes) == (
+        before.name,
+        before.category,
+        before.stay_minutes,
+    ) and c.EPOCH_SECONDS * after.proof.epoch // 86400 == day + 1
 
 
 def dummy_upload(random: RandomBytes) -> UploadRequest:

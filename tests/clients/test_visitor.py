@@ -211,3 +211,28 @@ def test_a_stay_reported_while_checked_in_is_marked_at_check_out(tmp_path: Path)
     assert diary.reported == {stored.id}
     diary.check_in(GYM.poster(), T0 + 4000)
     assert diary.check_out(T0 + 5000).id not in diary.reported
+
+
+def test_rescanning_a_screen_after_utc_midnight_checks_out(tmp_path: Path) -> None:
+    """The screen shows its next day's code: the device cannot link it, but it
+    is the same screen by its own account, so the scan means leaving, not a new
+    stay that would claim hours until the automatic check-out."""
+    midnight = (T0 // 86400 + 1) * 86400
+    bar = Venue(bytes([4]) * 32, "Night Bar", Category.BAR, 240)
+    other = Venue(bytes([5]) * 32, "Night Bar", Category.CAFE, 240)
+    diary = Diary.open(tmp_path)
+    diary.scan(bar.screen(midnight - 1800), midnight - 1800)
+    result = diary.scan(bar.screen(midnight + 600), midnight + 600)
+    assert result.checked_out is not None and diary.checked_in is None
+    assert result.checked_out.visit.left_at == midnight + 600
+    assert result.checked_out.visit.proofs == diary.visits[0].visit.proofs
+    assert len(result.checked_out.visit.proofs) == 1  # no exit proof across days
+    # another venue of the same name is a stay elsewhere
+    diary.scan(bar.screen(midnight + 3600), midnight + 3600)
+    assert diary.scan(other.screen(midnight + 4000), midnight + 4000).checked_in is not None
+    # a stale next-day code is refused like any stale code, and the stay goes on
+    late = Diary.open(tmp_path / "late")
+    late.scan(bar.screen(midnight - 600), midnight - 600)
+    with pytest.raises(CodeError, match="expired"):
+        late.scan(bar.screen(midnight + 60), midnight + 600)
+    assert late.checked_in is not None

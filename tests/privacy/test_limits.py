@@ -47,13 +47,16 @@ def test_revocation_hides_every_entry_under_the_tag() -> None:
     assert crypto.match([device], [first, revoking], crypto.Policy()) == []
 
 
-def test_a_rescan_after_utc_midnight_starts_a_new_visit(tmp_path: Path) -> None:
+def test_a_rescan_after_utc_midnight_checks_out_without_an_exit_proof(tmp_path: Path) -> None:
+    """Limit: after midnight the screen's code cannot prove the exit; the device
+    checks out on the screen's own account of itself, with the entry proof only."""
     venue = crypto.Venue(os.urandom(32), "Night bar", crypto.Category.BAR, 360)
     midnight = 1_790_035_200
     assert midnight % 86400 == 0
     diary = visitor.Diary.open(tmp_path)
     diary.scan(venue.screen(midnight - 1200), midnight - 1200)
     after = diary.scan(venue.screen(midnight + 1200), midnight + 1200)
-    assert after.checked_out is None and after.checked_in is not None
-    closed = after.checked_in.closed
-    assert closed is not None and len(closed.visit.proofs) == 1  # no exit proof
+    assert after.checked_in is None and diary.checked_in is None
+    closed = after.checked_out
+    assert closed is not None and closed.visit.left_at == midnight + 1200
+    assert len(closed.visit.proofs) == 1  # no exit proof

@@ -381,12 +381,24 @@ class Model:
         """Scanning a venue's live code: the code of the stay checks out, any other checks in.
 
         After midnight a screen shows the next day's code, which the device cannot
-        tell from another venue's: the rescan checks in anew (§16).
+        link to the one it checked in with; it goes by what the screen says of
+        itself (same name, one day later) and checks out without an exit proof.
         """
         self.expire(visitor)
         who = self.visitors[visitor]
         code = self.code_at(venue, poster, self.now)
-        if who.current is None or who.current.code != code:
+        current = who.current
+        if (
+            current is not None
+            and current.code.venue == venue
+            and current.code.day is not None
+            and code.day == current.code.day + 1
+        ):
+            if self.now <= current.entered_at:
+                return "check-out must come after check-in"
+            self._close(who, self.now, current.proofs)
+            return None
+        if current is None or current.code != code:
             return self.check_in(visitor, venue, poster, self.now)
         if self.now <= who.current.entered_at:
             return "check-out must come after check-in"
