@@ -25,12 +25,19 @@ $(CJK_FONT):
 install: $(STAMP) $(CJK_FONT)
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
+
+# mypy resolves imports by folder, and our folders install under placecode.*:
+# it checks a tree of links laid out as the installed namespace.
+TYPECHECK := $(VENV)/typecheck
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy crypto
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/placecode
+	for f in placecode/* crypto service clients; do ln -s $(CURDIR)/$$f $(TYPECHECK)/placecode/; done
+	ln -s $(CURDIR)/bench $(TYPECHECK)/bench
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p placecode -p bench
 
 bench: install
 	$(BIN)/python -m bench

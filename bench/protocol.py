@@ -18,10 +18,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-import segno
-
-import crypto
-from crypto import constants as c
+from placecode import crypto
+from placecode.clients import qr
+from placecode.crypto import constants as c
 
 from ._results import record
 
@@ -151,25 +150,16 @@ def _checkin(figures: dict[str, float | int]) -> None:
     figures["checkin_us"] = round(_median(checkins, 5) / len(urls) * 1e6, 1)
 
 
-def _qr_version(url: str) -> int:
-    head, _, payload = url.partition("#")
-    qr = segno.make(
-        [
-            (head, segno.consts.MODE_ALPHANUMERIC),
-            ("#", segno.consts.MODE_BYTE),
-            (payload, segno.consts.MODE_ALPHANUMERIC),
-        ],
-        error="m",
-        boost_error=False,
-    )
-    assert isinstance(qr.version, int)
-    return qr.version
+def _qr_version(code: crypto.VenueCode) -> int:
+    version = qr.make(code).version
+    assert isinstance(version, int)
+    return version
 
 
 def _qr(figures: dict[str, float | int]) -> None:
     venue = crypto.Venue(bytes(32), "咖" * 13 + "a", crypto.Category.CAFE, c.MAX_STAY_MINUTES)
-    figures["qr_version_poster"] = _qr_version(venue.poster().to_url())
-    figures["qr_version_screen"] = _qr_version(venue.screen(START).to_url())
+    figures["qr_version_poster"] = _qr_version(venue.poster())
+    figures["qr_version_screen"] = _qr_version(venue.screen(START))
 
 
 def run() -> dict[str, float | int]:

@@ -35,10 +35,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import insert
 
-from crypto import UploadRequest, Venue, check_in, report_entries
-from service import admin
-from service.db import make_engine
-from service.models import Entry
+from placecode.crypto import UploadRequest, Venue, check_in, report_entries
+from placecode.service import admin
+from placecode.service.db import make_engine
+from placecode.service.models import Entry
 
 from ._results import record
 
@@ -167,7 +167,7 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
             "-m",
             "gunicorn",
             "-c",
-            "python:service.gunicorn_config",
+            "python:placecode.service.gunicorn_config",
             "-w",
             "2",
             "-k",
@@ -176,7 +176,7 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
             "8",
             "-b",
             f"127.0.0.1:{port}",
-            "service:create_app()",
+            "placecode.service:create_app()",
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from crypto import Error
+from placecode.crypto import Error
 
 
 class TimeError(Error):

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import crypto
-from crypto import AuthorityKeys, AuthorityPublicKeys, ConsentMessage, Error, SealingKey
+from placecode import crypto
+from placecode.crypto import AuthorityKeys, AuthorityPublicKeys, ConsentMessage, Error, SealingKey
 
 from ._files import write_private
 

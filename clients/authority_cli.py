@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crypto import Error
+from placecode.crypto import Error
 
 from . import authority as lib
 from ._cli import format_time, server_option, token_option

@@ -25,8 +25,8 @@ from pathlib import Path
 import click
 from PIL import Image
 
-from crypto import Category, Error, EvidenceLevel, SealingKey, Venue, VenueCode
-from crypto import constants as c
+from placecode.crypto import Category, Error, EvidenceLevel, SealingKey, Venue, VenueCode
+from placecode.crypto import constants as c
 
 from . import authority, qr, venue, visitor
 from ._cli import format_time
@@ -54,7 +54,7 @@ class RunningService:
 
 def _placecode(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "clients", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "placecode", *args], env=env, capture_output=True, text=True
     )
     if done.returncode != 0:
         raise DemoError(f"`placecode {' '.join(args)}` failed: {done.stderr.strip()}")
@@ -74,7 +74,7 @@ def service(directory: Path) -> Iterator[RunningService]:
     port = free_port()
     log = (directory / "service.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "clients", "serve", "--port", str(port), "--build-every", "0"],
+        [sys.executable, "-m", "placecode", "serve", "--port", str(port), "--build-every", "0"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

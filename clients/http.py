@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import Error
+from placecode.crypto import Error
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 #: seconds to wait for the service before giving up

@@ -8,7 +8,7 @@ import segno
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from crypto import DecodeError, VenueCode
+from placecode.crypto import DecodeError, VenueCode
 
 #: modules of white border around a code, as the QR standard asks
 QUIET_ZONE = 4

@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import crypto
-from crypto import (
+from placecode import crypto
+from placecode.crypto import (
     Bundle,
     BundleHeader,
     Category,
@@ -40,7 +40,7 @@ from crypto import (
     VenueCode,
     Visit,
 )
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 #: The attackers a run can include, see :class:`Config`.
 ATTACKERS = ("scraper", "fake-uploader", "stale-screen", "forger")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm  # type: ignore[import-untyped]
+from tqdm import tqdm
 
 from .simulate import ATTACKERS, Config, plot
 from .simulate import simulate as run
@@ -169,8 +169,12 @@ def simulate(
         file=sys.stderr,
         disable=quiet or not sys.stderr.isatty(),
     )
+
+    def progress(day: int) -> None:
+        bar.update(1)
+
     with bar:
-        result = run(config, progress=lambda day: bar.update(1))
+        result = run(config, progress=progress)
     if json_path is not None:
         text = json.dumps(result, indent=2) + "\n"
         if str(json_path) == "-":

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-import crypto
-from crypto import AuthorityPublicKeys, Category, Error, Venue, VenueCode
-from crypto import constants as c
+from placecode import crypto
+from placecode.crypto import AuthorityPublicKeys, Category, Error, Venue, VenueCode
+from placecode.crypto import constants as c
 
 from . import qr
 from ._files import write_private

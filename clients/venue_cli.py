@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from crypto import Category, Error, Venue
-from crypto import constants as c
+from placecode.crypto import Category, Error, Venue
+from placecode.crypto import constants as c
 
 from . import venue as lib
 from ._cli import format_time, parse_time, server_option

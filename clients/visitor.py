@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import nacl.exceptions
+import nacl.pwhash
 import nacl.secret
 import platformdirs
-from argon2.low_level import Type, hash_secret_raw
 
-import crypto
-from crypto import (
+from placecode import crypto
+from placecode.crypto import (
     AuthorityPublicKeys,
     Bundle,
     CheckIn,
@@ -37,7 +37,7 @@ from crypto import (
     VenueCode,
     Visit,
 )
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from ._files import write_private
 from .authority import public_from_json
@@ -210,14 +210,13 @@ class ServiceConfig:
 
 
 def _derive_key(passphrase: str, salt: bytes) -> bytes:
-    return hash_secret_raw(
+    """Argon2id (libsodium's, parallelism 1): byte-identical to argon2-cffi's with these costs."""
+    return nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE,
         passphrase.encode(),
         salt,
-        time_cost=ARGON2_TIME_COST,
-        memory_cost=ARGON2_MEMORY_KIB,
-        parallelism=1,
-        hash_len=nacl.secret.SecretBox.KEY_SIZE,
-        type=Type.ID,
+        opslimit=ARGON2_TIME_COST,
+        memlimit=ARGON2_MEMORY_KIB * 1024,
     )
 
 

@@ -7,13 +7,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Never, TypeVar
 
 import click
 from tqdm import tqdm
 
-from crypto import Category, DecodeError, EvidenceLevel, VenueCode
-from crypto import constants as c
+from placecode.crypto import Category, DecodeError, EvidenceLevel, VenueCode
+from placecode.crypto import constants as c
 
 from . import qr, visitor
 from ._cli import at_option, format_time, parse_time, server_option
@@ -243,14 +243,15 @@ class _Bar:
     """A progress bar that appears only when a download takes a while."""
 
     def __init__(self) -> None:
-        self.bar: tqdm[None] | None = None
+        self.bar: tqdm[Never] | None = None
 
     def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = tqdm(
+        bar = self.bar
+        if bar is None:
+            bar = self.bar = tqdm(
                 total=total, unit="B", unit_scale=True, delay=1.0, leave=False, file=sys.stderr
             )
-        self.bar.update(done)
+        bar.update(done)
 
     def close(self) -> None:
         if self.bar is not None:

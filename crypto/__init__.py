@@ -6,6 +6,11 @@ Time is passed in as Unix seconds (UTC) and randomness as bytes or as a
 docstrings refer to it.
 """
 
+if __name__ != "placecode.crypto":
+    # Importing the folder under its bare name would load a second copy of every
+    # class, and shadow the distribution of that name on PyPI.
+    raise ImportError(f"import placecode.crypto, not {__name__}")
+
 from ._authority import (
     AuthorityKeys,
     AuthorityPublicKeys,

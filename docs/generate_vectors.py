@@ -24,7 +24,7 @@ import nacl.hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crypto import (  # noqa: E402
+from placecode.crypto import (  # noqa: E402
     AuthorityKeys,
     Bundle,
     BundleHeader,
@@ -50,7 +50,7 @@ from crypto import (  # noqa: E402
     sign_config,
     verification_code,
 )
-from crypto import constants as c  # noqa: E402
+from placecode.crypto import constants as c  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "test-vectors.json"
 

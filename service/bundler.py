@@ -20,8 +20,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crypto import BundleHeader, sign_bundle
-from crypto import constants as c
+from placecode.crypto import BundleHeader, sign_bundle
+from placecode.crypto import constants as c
 
 from .errors import ServiceError
 from .keys import ServiceKeys

@@ -9,7 +9,7 @@ from typing import Any
 
 import platformdirs
 
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from .errors import ServiceError
 

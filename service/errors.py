@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crypto import Error
+from placecode.crypto import Error
 
 
 class ServiceError(Error):

@@ -1,4 +1,4 @@
-"""gunicorn settings for the service: ``gunicorn -c python:service.gunicorn_config``.
+"""gunicorn settings for the service: ``gunicorn -c python:placecode.service.gunicorn_config``.
 
 No access log (it would hold client addresses, user agents and request
 times) and an error log whose lines carry no address.

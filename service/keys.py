@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto import AuthorityKeys, AuthorityPublicKeys
-from crypto import constants as c
+from placecode.crypto import AuthorityKeys, AuthorityPublicKeys
+from placecode.crypto import constants as c
 
 from .errors import ServiceError
 

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, current_app
 from pydantic import BaseModel
 
-from crypto import constants as c
-from crypto import sign_config
+from placecode.crypto import constants as c
+from placecode.crypto import sign_config
 
 from ..app import now, state
 from ..openapi import responses, spec

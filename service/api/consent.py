@@ -9,7 +9,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from ..app import now, state
 from ..errors import ApiError

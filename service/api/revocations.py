@@ -9,7 +9,7 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 from sqlalchemy import delete
 
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from ..app import now, state
 from ..models import Entry, Revocation

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from crypto import DecodeError, UploadRequest
-from crypto import constants as c
+from placecode.crypto import DecodeError, UploadRequest
+from placecode.crypto import constants as c
 
 from .. import tans
 from ..app import now, state

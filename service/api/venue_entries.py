@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from ..app import now, state
 from ..models import Entry

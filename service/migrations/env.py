@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from service.models import Base
+from placecode.service.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

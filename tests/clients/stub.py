@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import crypto
-from crypto import AuthorityKeys, BundleHeader
+from placecode import crypto
+from placecode.crypto import AuthorityKeys, BundleHeader
 
 MESSAGE = "You shared a venue with a confirmed case. Watch for symptoms and get tested."
 

@@ -2,7 +2,7 @@ from importlib.metadata import version
 
 import pytest
 
-from clients.cli import main
+from placecode.cli import main
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import crypto
-from clients import venue
-from clients.cli import main
-from crypto import AuthorityKeys
+from placecode import crypto
+from placecode.cli import main
+from placecode.clients import venue
+from placecode.crypto import AuthorityKeys
 
 from .stub import StubService, serve
 
@@ -226,7 +226,7 @@ def test_screen_serves_the_live_code(cafe: Path) -> None:
         png = urllib.request.urlopen(base + "/code.png").read()
         from PIL import Image
 
-        from clients import qr
+        from placecode.clients import qr
 
         assert qr.read_image(Image.open(__import__("io").BytesIO(png))) == owned.screen(now)
     finally:
@@ -257,7 +257,7 @@ def test_confirmation_is_sealed_to_the_authority(
         str(sealed),
     )
     assert code == 0, out
-    from clients import authority
+    from placecode.clients import authority
 
     keys = authority.load_sealing(tmp_path / "auth" / "sealing.key")
     slots, entries = authority.seal_trace_entries(sealed.read_bytes(), keys, 0, os.urandom)

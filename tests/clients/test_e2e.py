@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from clients import demo
-from clients.cli import main
-
-pytest.importorskip("service.cli")
+from placecode.cli import main
+from placecode.clients import demo
 
 DAY = (int(time.time()) // 86400 - 1) * 86400
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFilter
 
-from clients import qr, venue
-from crypto import Category, DecodeError, Venue
+from placecode.clients import qr, venue
+from placecode.crypto import Category, DecodeError, Venue
 
 VENUE = Venue(bytes(range(32)), "金龙餐厅 Golden Dragon", Category.RESTAURANT, 90)
 

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.cli import main
-from clients.simulate import Config, simulate
+from placecode.cli import main
+from placecode.clients.simulate import Config, simulate
 
 #: keys whose values are measured times, different on every run
 TIMINGS = {"wall_s", "wall_s_by_phase", "match_cpu_s_total", "match_us_per_device_day"}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import crypto
-from clients import visitor
-from clients.http import Client
-from clients.visitor import BundleRejected, Diary, DiaryError
-from crypto import AuthorityKeys, Category, CodeError, Venue
-from crypto import constants as c
+from placecode import crypto
+from placecode.clients import visitor
+from placecode.clients.http import Client
+from placecode.clients.visitor import BundleRejected, Diary, DiaryError
+from placecode.crypto import AuthorityKeys, Category, CodeError, Venue
+from placecode.crypto import constants as c
 
 from .stub import StubService, serve
 
@@ -236,3 +236,13 @@ def test_rescanning_a_screen_after_utc_midnight_checks_out(tmp_path: Path) -> No
     with pytest.raises(CodeError, match="expired"):
         late.scan(bar.screen(midnight + 60), midnight + 600)
     assert late.checked_in is not None
+
+
+def test_passphrase_key_is_the_argon2_cffi_key() -> None:
+    """Diaries written when the key came from argon2-cffi still open: PyNaCl's argon2id
+    gives the same key. The expected bytes were computed with argon2-cffi 25.1
+    (``hash_secret_raw``, type ID, time 3, memory 65,536 KiB, parallelism 1)."""
+    from placecode.clients.visitor import _derive_key
+
+    expected = "e3c889ca40ed01e6b6771fc8a5bf16e35ad60b41c9bd5d7e6d63adf51e50b0fd"
+    assert _derive_key("correct horse", bytes(range(16))).hex() == expected

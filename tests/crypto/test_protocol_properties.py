@@ -7,10 +7,10 @@ import os
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
-import crypto
-from crypto import constants as c
-from tests import invariants as inv
-from tests import strategies as s
+from placecode import crypto
+from placecode.crypto import constants as c
+from placecode.testing import invariants as inv
+from placecode.testing import strategies as s
 
 KEYS = crypto.AuthorityKeys(bytes(range(32)), bytes(range(32, 64)))
 LEVELS = list(crypto.EvidenceLevel)

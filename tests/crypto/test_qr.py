@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import crypto
-from crypto import constants as c
-from tests import invariants as inv
-from tests import strategies as s
+from placecode import crypto
+from placecode.crypto import constants as c
+from placecode.testing import invariants as inv
+from placecode.testing import strategies as s
 
 #: Largest QR versions at error correction M (§4).
 MAX_POSTER_VERSION = 10

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crypto import (
+from placecode.crypto import (
     AuthorityKeys,
     AuthorityPublicKeys,
     Bundle,
@@ -45,7 +45,7 @@ from crypto import (
     verification_code,
     verify_config,
 )
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import crypto
-from clients import visitor
-from clients.http import Client
-from crypto import constants as c
-from service.api import uploads
+from placecode import crypto
+from placecode.clients import visitor
+from placecode.clients.http import Client
+from placecode.crypto import constants as c
+from placecode.service.api import uploads
 from tests.clients.stub import StubService, serve
 
 from .conftest import DAY, T0, Service

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import crypto
-from clients import visitor
+from placecode import crypto
+from placecode.clients import visitor
 
 from .conftest import Service
 

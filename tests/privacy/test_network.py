@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import crypto
-from clients import visitor
-from clients.http import Client
-from crypto import constants as c
+from placecode import crypto
+from placecode.clients import visitor
+from placecode.clients.http import Client
+from placecode.crypto import constants as c
 from tests.clients.stub import StubService, serve
 
 T0 = 1_790_000_000 // 3600 * 3600
@@ -98,7 +98,7 @@ def test_a_real_report_makes_the_requests_of_a_sync_with_a_dummy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A report rides in a sync, in the dummy's place: same requests, same order."""
-    from clients.cli import main
+    from placecode.cli import main
 
     monkeypatch.setenv("PLACECODE_HOME", str(tmp_path / "visitor"))
     monkeypatch.setenv("PLACECODE_DUMMY_PROBABILITY", "1")

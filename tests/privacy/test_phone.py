@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nacl.secret
 
-import crypto
-from clients import visitor
+from placecode import crypto
+from placecode.clients import visitor
 
 from .conftest import T0
 

@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-import crypto
-from crypto import constants as c
-from service.api import uploads
-from service.keys import ServiceKeys
-from service.tans import tan_hash
+from placecode import crypto
+from placecode.crypto import constants as c
+from placecode.service.api import uploads
+from placecode.service.keys import ServiceKeys
+from placecode.service.tans import tan_hash
 
 from .conftest import DAY, T0, Service
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import crypto
-from crypto import constants as c
+from placecode import crypto
+from placecode.crypto import constants as c
 
 from .conftest import T0
 

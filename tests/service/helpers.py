@@ -10,7 +10,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from crypto import UploadRequest, Venue, Visit, check_in, report_entries
+from placecode.crypto import UploadRequest, Venue, Visit, check_in, report_entries
 
 
 def visit(name: str, entered_at: int, minutes: int = 90) -> Visit:

@@ -14,12 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from clients.cli import main
-from crypto import ConsentMessage, seal_consent
-from service import admin
-from service.app import state
-from service.models import Bundle, Entry, Revocation, Tan
-from service.models import ConsentMessage as StoredConsent
+from placecode.cli import main
+from placecode.crypto import ConsentMessage, seal_consent
+from placecode.service import admin
+from placecode.service.app import state
+from placecode.service.models import Bundle, Entry, Revocation, Tan
+from placecode.service.models import ConsentMessage as StoredConsent
 
 from .conftest import DAY, T0, Clock
 from .helpers import issue_tans, post_upload, random_entries, upload_body
@@ -43,7 +43,7 @@ def test_admin_commands_end_to_end(
     assert main(["admin", "create-token", "--role", "king"]) == 2
     capsys.readouterr()
 
-    from service import create_app
+    from placecode.service import create_app
 
     client = create_app().test_client()
     import base64

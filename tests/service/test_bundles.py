@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from crypto import Bundle, Policy, VerificationError, match
-from crypto import constants as c
-from service import admin
+from placecode.crypto import Bundle, Policy, VerificationError, match
+from placecode.crypto import constants as c
+from placecode.service import admin
 
 from .conftest import T0, Clock
 from .helpers import (

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service.app import state
-from service.models import Entry
+from placecode.service.app import state
+from placecode.service.models import Entry
 
 from .helpers import http, http_json, random_entries, upload_body
 

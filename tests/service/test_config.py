@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from crypto import VerificationError, verify_config
-from crypto import constants as c
+from placecode.crypto import VerificationError, verify_config
+from placecode.crypto import constants as c
 
 from .conftest import T0
 
@@ -54,7 +54,7 @@ def test_the_service_runs_without_the_sealing_secret(
     import shutil
     from pathlib import Path
 
-    from service import create_app
+    from placecode.service import create_app
 
     keys = tmp_path / "keys"
     keys.mkdir()

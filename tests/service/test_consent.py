@@ -9,8 +9,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from crypto import ConsentMessage, seal_consent
-from crypto import constants as c
+from placecode.crypto import ConsentMessage, seal_consent
+from placecode.crypto import constants as c
 
 
 def post(client: FlaskClient, body: bytes, content_type: str = "application/octet-stream") -> Any:

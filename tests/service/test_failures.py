@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from service import create_app
-from service.app import state
-from service.models import Entry
+from placecode.service import create_app
+from placecode.service.app import state
+from placecode.service.models import Entry
 
 from .helpers import issue_tans, post_upload, random_entries, upload_body
 

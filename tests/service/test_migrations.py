@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 
-from service.db import alembic_config, make_engine
+from placecode.service.db import alembic_config, make_engine
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

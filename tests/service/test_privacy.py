@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import inspect, text
 
-from crypto import ConsentMessage, Venue, check_in, report_entries, seal_consent
-from crypto import constants as c
-from service import admin
-from service.app import state
+from placecode.crypto import ConsentMessage, Venue, check_in, report_entries, seal_consent
+from placecode.crypto import constants as c
+from placecode.service import admin
+from placecode.service.app import state
 
 from .conftest import T0, Clock
 from .helpers import http, http_json, upload_body
@@ -131,7 +131,7 @@ def test_the_real_server_logs_no_address_agent_or_time(
 
 
 def test_gunicorn_settings_log_no_access() -> None:
-    from service import gunicorn_config
+    from placecode.service import gunicorn_config
 
     assert gunicorn_config.accesslog is None
     assert "asctime" not in str(gunicorn_config.logconfig_dict)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto import constants as c
+from placecode.crypto import constants as c
 
 from .helpers import upload_body
 

@@ -31,7 +31,7 @@ def test_serve_answers_and_logs_no_addresses(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
         "PLACECODE_KEY_DIR": str(tmp_path / "keys"),
     }
-    placecode = [sys.executable, "-c", "from clients.cli import run; run()"]
+    placecode = [sys.executable, "-c", "from placecode.cli import run; run()"]
     subprocess.run([*placecode, "admin", "init"], env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
@@ -68,8 +68,8 @@ def test_serve_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
         "PLACECODE_KEY_DIR": str(tmp_path / "keys"),
     }
-    placecode = [sys.executable, "-c", "from clients.cli import run; run()"]
-    from service.keys import init_keys
+    placecode = [sys.executable, "-c", "from placecode.cli import run; run()"]
+    from placecode.service.keys import init_keys
 
     init_keys(tmp_path / "keys")
     result = subprocess.run(
@@ -82,7 +82,7 @@ def test_serve_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
 def test_serve_without_keys_says_what_to_do(tmp_path: Path) -> None:
     env = {**os.environ, "PLACECODE_KEY_DIR": str(tmp_path / "none")}
     result = subprocess.run(
-        [sys.executable, "-c", "from clients.cli import run; run()", "serve"],
+        [sys.executable, "-c", "from placecode.cli import run; run()", "serve"],
         env=env,
         capture_output=True,
         text=True,
@@ -99,7 +99,7 @@ def test_serve_builds_bundles_on_its_schedule(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The schedule `placecode serve --build-every` runs publishes what is due."""
-    from service import cli
+    from placecode.service import cli
 
     monkeypatch.setattr(cli.admin_, "settings", lambda overrides=None: settings)
     (tan,) = issue_tans(client, token("tan-issuer"))

@@ -18,10 +18,10 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from service import create_app
-from service.app import state
-from service.config import defaults
-from service.models import Entry
+from placecode.service import create_app
+from placecode.service.app import state
+from placecode.service.config import defaults
+from placecode.service.models import Entry
 
 from .conftest import Clock
 from .helpers import issue_tans, post_upload, random_entries, upload_body

@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.app import state
-from service.models import Tan
+from placecode.service.app import state
+from placecode.service.models import Tan
 
 from .conftest import Clock
 

@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from crypto import UploadRequest
-from crypto import constants as c
-from service.app import state
-from service.models import Entry, Tan
+from placecode.crypto import UploadRequest
+from placecode.crypto import constants as c
+from placecode.service.app import state
+from placecode.service.models import Entry, Tan
 
 from .conftest import T0, Clock
 from .helpers import entries_for, issue_tans, post_upload, random_entries, upload_body, visit
@@ -79,8 +79,8 @@ def test_dummy_and_real_are_released_at_the_same_time(
     The clock is a fake one that moves only when the handler works or sleeps,
     so the test measures the mechanism, not this machine's load.
     """
-    from service import create_app
-    from service.api import uploads
+    from placecode.service import create_app
+    from placecode.service.api import uploads
 
     class FakeTime:
         now = 0.0

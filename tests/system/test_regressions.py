@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from .adapter import PlacecodeAdapter, Refused
-from .model import DAY, MINUTE, Model, Policy, Venue, Warning
-from .test_stateful import leaks
+from placecode.testing.adapter import PlacecodeAdapter, Refused
+from placecode.testing.machine import leaks
+from placecode.testing.model import DAY, MINUTE, Model, Policy, Venue, Warning
 
 #: 2026-11-03 20:00 UTC, as in the state machine
 START = 1_793_736_000

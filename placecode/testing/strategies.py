@@ -12,8 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-import crypto
-from crypto import constants as c
+from placecode import crypto
+from placecode.crypto import constants as c
 
 #: 2020-01-01 and 2040-01-01, UTC: the range every drawn time falls in.
 FIRST_TIME = 1_577_836_800

@@ -400,9 +400,9 @@ class Model:
             return None
         if current is None or current.code != code:
             return self.check_in(visitor, venue, poster, self.now)
-        if self.now <= who.current.entered_at:
+        if self.now <= current.entered_at:
             return "check-out must come after check-in"
-        proofs = who.current.proofs
+        proofs = current.proofs
         if code.day is not None:
             proofs = (proofs[0], self.now // EPOCH_SECONDS)
         self._close(who, self.now, proofs)

@@ -1,6 +1,6 @@
 """How the stateful test drives a system: a small interface, and placecode behind it.
 
-``Adapter`` is everything the machine in ``test_stateful.py`` asks of a
+``Adapter`` is everything the machine in ``machine.py`` asks of a
 system. Every action happens at the simulated time last given to
 ``advance``; venues and visitors are named by their index in the model; an
 action the system refuses raises ``Refused``. To run the machine against
@@ -14,7 +14,7 @@ machine::
 
 ``PlacecodeAdapter`` is the reference: the real service (Flask, SQLAlchemy on
 SQLite) behind a werkzeug server on a loopback port in this process, reached
-through the real HTTP client (``clients.http.Client``); visitors are real
+through the real HTTP client (``placecode.clients.http.Client``); visitors are real
 encrypted ``Diary`` objects on disk; venues and the authority use the real
 client libraries. One service serves the whole test session: each adapter
 empties its tables and resets its clock.
@@ -37,22 +37,22 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, insert, inspect, select, text
 from werkzeug.serving import make_server
 
-import crypto
-from clients import authority
-from clients import venue as venue_lib
-from clients import visitor as visitor_app
-from clients.http import Client
-from clients.visitor import Diary
-from crypto import Category, Venue, VenueCode
-from crypto import constants as c
-from service import admin, create_app
-from service.api.common import token_hash
-from service.app import state
-from service.config import defaults
-from service.db import make_engine, upgrade
-from service.keys import init_keys
-from service.logs import QuietRequestHandler
-from service.models import Base, Bundle, ConsentMessage, Entry, StaffToken, Tan
+from placecode import crypto
+from placecode.clients import authority
+from placecode.clients import venue as venue_lib
+from placecode.clients import visitor as visitor_app
+from placecode.clients.http import Client
+from placecode.clients.visitor import Diary
+from placecode.crypto import Category, Venue, VenueCode
+from placecode.crypto import constants as c
+from placecode.service import admin, create_app
+from placecode.service.api.common import token_hash
+from placecode.service.app import state
+from placecode.service.config import defaults
+from placecode.service.db import make_engine, upgrade
+from placecode.service.keys import init_keys
+from placecode.service.logs import QuietRequestHandler
+from placecode.service.models import Base, Bundle, ConsentMessage, Entry, StaffToken, Tan
 
 from . import model
 

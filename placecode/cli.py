@@ -13,17 +13,29 @@ from importlib.metadata import version
 
 import click
 
-from crypto import Error
+from placecode.crypto import Error
 
 #: subcommand -> "module:attribute" of its click command
 COMMANDS = {
-    "serve": ("service.cli:serve", "Run the exposure service (health authority)."),
-    "admin": ("service.cli:admin", "Administer the exposure service."),
-    "venue": ("clients.venue_cli:venue", "Venue owners: posters, screens, confirmations."),
-    "visit": ("clients.visitor_cli:visit", "Visitors: check in, sync, report, contact."),
-    "authority": ("clients.authority_cli:authority", "Health authorities: keys, TANs, inbox."),
-    "simulate": ("clients.simulate_cli:simulate", "Simulate the protocol at population scale."),
-    "demo": ("clients.demo:demo", "Run the end-to-end scenario on the embedded database."),
+    "serve": ("placecode.service.cli:serve", "Run the exposure service (health authority)."),
+    "admin": ("placecode.service.cli:admin", "Administer the exposure service."),
+    "venue": (
+        "placecode.clients.venue_cli:venue",
+        "Venue owners: posters, screens, confirmations.",
+    ),
+    "visit": ("placecode.clients.visitor_cli:visit", "Visitors: check in, sync, report, contact."),
+    "authority": (
+        "placecode.clients.authority_cli:authority",
+        "Health authorities: keys, TANs, inbox.",
+    ),
+    "simulate": (
+        "placecode.clients.simulate_cli:simulate",
+        "Simulate the protocol at population scale.",
+    ),
+    "demo": (
+        "placecode.clients.demo:demo",
+        "Run the end-to-end scenario on the embedded database.",
+    ),
 }
 
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from hypothesis import note
 from hypothesis.errors import InvalidArgument
 
-import crypto
-from crypto import constants as c
+from placecode import crypto
+from placecode.crypto import constants as c
 
 T = TypeVar("T")
 

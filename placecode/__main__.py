@@ -1,0 +1,5 @@
+import sys
+
+from placecode.cli import main
+
+sys.exit(main())
