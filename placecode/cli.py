@@ -15,26 +15,38 @@ import click
 
 from placecode.crypto import Error
 
-#: subcommand -> "module:attribute" of its click command
+#: subcommand -> ("module:attribute" of its click command, help, the extra it needs)
 COMMANDS = {
-    "serve": ("placecode.service.cli:serve", "Run the exposure service (health authority)."),
-    "admin": ("placecode.service.cli:admin", "Administer the exposure service."),
+    "serve": (
+        "placecode.service.cli:serve",
+        "Run the exposure service (health authority).",
+        "service",
+    ),
+    "admin": ("placecode.service.cli:admin", "Administer the exposure service.", "service"),
     "venue": (
         "placecode.clients.venue_cli:venue",
         "Venue owners: posters, screens, confirmations.",
+        "clients",
     ),
-    "visit": ("placecode.clients.visitor_cli:visit", "Visitors: check in, sync, report, contact."),
+    "visit": (
+        "placecode.clients.visitor_cli:visit",
+        "Visitors: check in, sync, report, contact.",
+        "clients",
+    ),
     "authority": (
         "placecode.clients.authority_cli:authority",
         "Health authorities: keys, TANs, inbox.",
+        "clients",
     ),
     "simulate": (
         "placecode.clients.simulate_cli:simulate",
         "Simulate the protocol at population scale.",
+        "research",
     ),
     "demo": (
         "placecode.clients.demo:demo",
         "Run the end-to-end scenario on the embedded database.",
+        "clients,service",
     ),
 }
 
@@ -46,8 +58,17 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module, _, attr = COMMANDS[cmd_name][0].partition(":")
-        command = getattr(importlib.import_module(module), attr)
+        target, _, extra = COMMANDS[cmd_name]
+        module, _, attr = target.partition(":")
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as e:
+            if e.name is None or e.name.partition(".")[0] == "placecode":
+                raise
+            raise click.ClickException(
+                f"'placecode {cmd_name}' needs {e.name}, which this installation lacks: "
+                f"pip install 'placecode[{extra}]'"
+            ) from None
         assert isinstance(command, click.Command)
         return command
 
