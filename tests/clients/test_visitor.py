@@ -242,7 +242,7 @@ def test_passphrase_key_is_the_argon2_cffi_key() -> None:
     """Diaries written when the key came from argon2-cffi still open: PyNaCl's argon2id
     gives the same key. The expected bytes were computed with argon2-cffi 25.1
     (``hash_secret_raw``, type ID, time 3, memory 65,536 KiB, parallelism 1)."""
-    from placecode.clients.visitor import _derive_key
+    from placecode.clients.visitor.diary import _derive_key
 
     expected = "e3c889ca40ed01e6b6771fc8a5bf16e35ad60b41c9bd5d7e6d63adf51e50b0fd"
     assert _derive_key("correct horse", bytes(range(16))).hex() == expected

@@ -1,25 +1,18 @@
-"""The venue owner's tool: the venue key file, posters, the rotating screen, confirmations."""
+"""Printed posters: PNG, SVG and PDF, with the code and instructions in Chinese and English."""
 
 from __future__ import annotations
 
 import html
 import io
-import json
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from placecode import crypto
-from placecode.crypto import AuthorityPublicKeys, Category, Error, Venue, VenueCode
-from placecode.crypto import constants as c
+from placecode.crypto import Category, Venue, VenueCode
 
-from . import qr
-from ._files import write_private
+from .. import qr
 
 #: the poster's instructions: a title and two lines, in Chinese and in English
 TITLE_ZH = "扫码登记"
@@ -50,10 +43,6 @@ SVG_FONTS = (
 )
 
 
-class VenueKeyError(Error):
-    """A venue key file that is missing, unreadable or malformed."""
-
-
 def category_label(category: int) -> str:
     try:
         return Category(category).name.replace("_", " ").lower()
@@ -66,52 +55,6 @@ def stay_label(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h" if not rest else f"{hours} h {rest} min"
-
-
-# --- the key file -----------------------------------------------------------------
-
-
-def save_key(venue: Venue, path: Path, address: str = "") -> None:
-    """Writes the venue secret to a file only its owner can read; never overwrites."""
-    doc = {
-        "placecode": "venue-key",
-        "version": 1,
-        "name": venue.name,
-        "address": address,
-        "category": venue.category,
-        "stay_minutes": venue.stay_minutes,
-        "secret": venue.secret.hex(),
-    }
-    try:
-        write_private(path, (json.dumps(doc, indent=2) + "\n").encode(), exclusive=True)
-    except FileExistsError:
-        raise VenueKeyError(
-            f"{path} already exists: a venue key is never overwritten (choose another folder)"
-        ) from None
-
-
-def load_key(path: str | Path) -> tuple[Venue, str]:
-    """The venue and its address (printed on posters, never in the code)."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise VenueKeyError(
-            f"no venue key at {path}: create one with `placecode venue create`"
-        ) from None
-    except (OSError, ValueError):
-        raise VenueKeyError(f"{path} is not a placecode venue key") from None
-    try:
-        if doc["placecode"] != "venue-key" or doc["version"] != 1:
-            raise ValueError
-        venue = Venue(
-            bytes.fromhex(doc["secret"]), doc["name"], int(doc["category"]), doc["stay_minutes"]
-        )
-        return venue, str(doc.get("address", ""))
-    except (KeyError, TypeError, ValueError, Error):
-        raise VenueKeyError(f"{path} is not a placecode venue key") from None
-
-
-# --- posters --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -270,103 +213,3 @@ def write_posters(
     files.svg.write_text(poster_svg(code, address), encoding="utf-8")
     files.pdf.write_bytes(poster_pdf(code, address))
     return files
-
-
-# --- the rotating screen ---------------------------------------------------------
-
-
-def screen_page(venue: Venue, now: int) -> str:
-    """The screen's page at ``now``: the live QR code and verification code.
-
-    It reloads itself when the 30-second epoch ends; without JavaScript.
-    """
-    code = venue.screen(now)
-    q = qr.make(code)
-    n = len(qr.modules(q))
-    epoch = now // c.EPOCH_SECONDS
-    verify = crypto.verification_code(code.code_key, epoch)
-    refresh = (epoch + 1) * c.EPOCH_SECONDS - now + 1
-    name = html.escape(code.name)
-    return f"""<!doctype html>
-<html lang="zh-Hans"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="{refresh}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{name} · placecode</title>
-<style>
-body {{ font-family: {SVG_FONTS}; text-align: center; margin: 2vh; background: #fff; }}
-h1 {{ font-size: 6vh; margin: 1vh; }}
-svg {{ height: 62vh; width: 62vh; }}
-.code {{ font-size: 9vh; font-weight: bold; letter-spacing: .3em; font-family: monospace; }}
-p {{ font-size: 2.6vh; margin: .5vh; color: #333; }}
-</style></head><body>
-<h1>{name}</h1>
-<svg viewBox="0 0 {n} {n}" role="img" aria-label="QR code">{qr.to_svg_path(q)}</svg>
-<div class="code">{verify[:3]} {verify[3:]}</div>
-<p>{html.escape(TITLE_ZH)}：扫码登记后，您手机上显示的验证码应与此处相同。</p>
-<p>{html.escape(TITLE_EN)}: after scanning, your phone shows the same verification code.</p>
-<p>The code changes every {c.EPOCH_SECONDS} seconds.</p>
-</body></html>
-"""
-
-
-def screen_png(venue: Venue, now: int) -> bytes:
-    out = io.BytesIO()
-    qr.to_image(qr.make(venue.screen(now)), 600).save(out, format="PNG")
-    return out.getvalue()
-
-
-def screen_server(
-    venue: Venue, host: str, port: int, clock: Callable[[], int]
-) -> ThreadingHTTPServer:
-    """An HTTP server for the screen: ``/`` the page, ``/code.png`` the current code.
-
-    ``clock`` gives the time in Unix seconds; a simulation may pass its own.
-    """
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            now = clock()
-            if self.path in ("/", "/index.html"):
-                body, kind = screen_page(venue, now).encode(), "text/html; charset=utf-8"
-            elif self.path == "/code.png":
-                body, kind = screen_png(venue, now), "image/png"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    try:
-        return ThreadingHTTPServer((host, port), Handler)
-    except OSError as e:
-        raise Error(f"cannot serve the screen on {host}:{port}: {e.strerror}") from None
-
-
-def serve_in_background(server: ThreadingHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread
-
-
-# --- confirmations -----------------------------------------------------------------
-
-
-def confirmation(
-    venue: Venue,
-    start: int,
-    end: int,
-    authority: AuthorityPublicKeys,
-    *,
-    posters: tuple[int, ...] = (0,),
-    screen: bool = True,
-) -> tuple[int, bytes]:
-    """The owner's confirmation of [start, end) sealed to the authority: (slots, sealed)."""
-    slots = crypto.confirm_window(venue, start, end, posters=posters, screen=screen)
-    return len(slots), crypto.seal_trace(slots, authority)
