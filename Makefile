@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench demo vectors clean
+.PHONY: install web test lint bench demo vectors clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,23 @@ $(CJK_FONT):
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
 	else echo "note: install fonts-wqy-microhei for Chinese text on PNG posters"; fi
 
-install: $(STAMP) $(CJK_FONT)
+# The web client (clients/web): npm ci from the committed lock when the lock is newer
+# than the last install, then an esbuild build (milliseconds).
+WEB := clients/web
+WEB_STAMP := $(WEB)/node_modules/.installed
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+	node $(WEB)/build.mjs
+
+install: $(STAMP) $(CJK_FONT) web
 
 test: install
+	node $(WEB)/build.mjs --tests
+	node --test $(WEB)/build/test/
 	$(BIN)/python -m pytest -q -n 2
 
 # mypy resolves imports by folder, and our folders install under placecode.*:
@@ -38,6 +52,7 @@ lint: install
 	for f in placecode/* crypto service clients; do ln -s $(CURDIR)/$$f $(TYPECHECK)/placecode/; done
 	ln -s $(CURDIR)/bench $(TYPECHECK)/bench
 	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p placecode -p bench
+	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.json
 
 bench: install
 	$(BIN)/python -m bench
@@ -49,4 +64,4 @@ demo: install
 	$(BIN)/placecode demo
 
 clean:
-	rm -rf $(VENV) bench/results.json
+	rm -rf $(VENV) bench/results.json $(WEB)/node_modules $(WEB)/dist $(WEB)/build

@@ -1,0 +1,57 @@
+/**
+ * §3 Venue keys: a venue secret S derives one code key and one Ed25519 signing
+ * key per poster generation or screen UTC day.
+ */
+import { ed25519Public, ed25519Sign, hkdf, sha256 } from "./primitives.js";
+import { bytes, concat, requireLength, u32 } from "./wire.js";
+import { PlacecodeError } from "./errors.js";
+
+export const SECRET_BYTES = 32;
+export const CODE_KEY_LABEL = bytes("placecode/1 code");
+export const VENUE_SIGN_LABEL = bytes("placecode/1 venue-sign");
+export const POSTER_CONTEXT = bytes("poster");
+export const DAY_CONTEXT = bytes("day");
+export const CODE_ID_LABEL = bytes("placecode/1 code-id");
+
+/** §4: the two kinds of code. */
+export const KIND_POSTER = 1;
+export const KIND_SCREEN = 2;
+export type CodeKind = typeof KIND_POSTER | typeof KIND_SCREEN;
+
+/** `code_id = SHA-256(CODE_ID_LABEL || code_key)`: what a device keeps after check-out. */
+export function codeId(codeKey: Uint8Array): Uint8Array {
+  requireLength(codeKey, SECRET_BYTES, "code key");
+  return sha256(CODE_ID_LABEL, codeKey);
+}
+
+/** The keys of one code (a poster generation or a screen day). */
+export interface CodeKeys {
+  readonly kind: CodeKind;
+  /** The poster generation or the UTC day. */
+  readonly number: number;
+  readonly codeKey: Uint8Array;
+  readonly signingSeed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly codeId: Uint8Array;
+}
+
+/** `"poster" || u32 g` or `"day" || u32 d`. */
+export function codeContext(kind: CodeKind, number: number): Uint8Array {
+  if (kind === KIND_POSTER) return concat(POSTER_CONTEXT, u32(number));
+  if (kind === KIND_SCREEN) return concat(DAY_CONTEXT, u32(number));
+  throw new PlacecodeError(`unknown code kind ${String(kind)}`);
+}
+
+/** `Venue.code_keys(kind, number)`: derives a code's keys from the venue secret. */
+export function codeKeys(secret: Uint8Array, kind: CodeKind, number: number): CodeKeys {
+  requireLength(secret, SECRET_BYTES, "venue secret");
+  const context = codeContext(kind, number);
+  const codeKey = hkdf(secret, concat(CODE_KEY_LABEL, context), 32);
+  const signingSeed = hkdf(secret, concat(VENUE_SIGN_LABEL, context), 32);
+  return { kind, number, codeKey, signingSeed, publicKey: ed25519Public(signingSeed), codeId: codeId(codeKey) };
+}
+
+/** Signs with a code's key (presence proofs §5 and venue confirmations §7 only). */
+export function signWithCode(keys: CodeKeys, message: Uint8Array): Uint8Array {
+  return ed25519Sign(keys.signingSeed, message);
+}
