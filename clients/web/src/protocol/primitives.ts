@@ -21,7 +21,7 @@ export const SIGNATURE_BYTES = 64;
 
 /** SHA-256 (FIPS 180-4), 32 bytes. */
 export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
-  return nobleSha256(concat(...parts));
+  return nobleSha256(parts.length === 1 ? (parts[0] as Uint8Array) : concat(...parts));
 }
 
 /** HMAC-SHA256 (RFC 2104), 32 bytes. */

@@ -1,0 +1,161 @@
+/**
+ * §6 Check-in: hour tags, entry keys and the live verification code derived from
+ * a code key; checking in, rescanning and checking out; a stay cut into hour slots.
+ */
+import { CodeError, PlacecodeError } from "./errors.js";
+import { hkdf, hmac } from "./primitives.js";
+import { bytes, concat, equalBytes, readU64, requireLength, u32 } from "./wire.js";
+import { KIND_SCREEN, SECRET_BYTES, codeId, type CodeKind } from "./venue-keys.js";
+import {
+  EPOCH_SECONDS,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_CODE_AGE_SECONDS,
+  epochOf,
+  verifyPresenceProof,
+  type PresenceProof,
+} from "./presence-proofs.js";
+import type { VenueCode } from "./qr-payload.js";
+
+export const TAG_LABEL = bytes("placecode/1 tag");
+export const ENTRY_KEY_LABEL = bytes("placecode/1 entry");
+export const VERIFY_LABEL = bytes("placecode/1 verify");
+export const TAG_BYTES = 16;
+export const VERIFY_DIGITS = 6;
+export const HOUR_SECONDS = 3600;
+
+/** `hour_tag(C, h) = HMAC(C, TAG_LABEL || u32 h)[:16]`. */
+export function hourTag(codeKey: Uint8Array, hour: number): Uint8Array {
+  requireLength(codeKey, SECRET_BYTES, "code key");
+  return hmac(codeKey, TAG_LABEL, u32(hour)).slice(0, TAG_BYTES);
+}
+
+/** `entry_key(C, h) = HKDF(C, ENTRY_KEY_LABEL || u32 h, 32)`. */
+export function entryKey(codeKey: Uint8Array, hour: number): Uint8Array {
+  requireLength(codeKey, SECRET_BYTES, "code key");
+  return hkdf(codeKey, concat(ENTRY_KEY_LABEL, u32(hour)), 32);
+}
+
+/** `verification_code(C, e)`: six decimal digits, zero-padded. */
+export function verificationCode(codeKey: Uint8Array, epoch: number): string {
+  requireLength(codeKey, SECRET_BYTES, "code key");
+  const mac = hmac(codeKey, VERIFY_LABEL, u32(epoch));
+  return (readU64(mac, 0) % 1_000_000n).toString().padStart(VERIFY_DIGITS, "0");
+}
+
+/** One hour of a stay: `(hour, start_minute, end_minute, tag, key)`. */
+export interface Slot {
+  readonly hour: number;
+  readonly startMinute: number;
+  readonly endMinute: number;
+  readonly tag: Uint8Array;
+  readonly key: Uint8Array;
+}
+
+/** An hour window `(hour, start_minute, end_minute)`. */
+export interface HourWindow {
+  readonly hour: number;
+  readonly startMinute: number;
+  readonly endMinute: number;
+}
+
+/** `stay_windows(start, end)`: `[start, end)` widened to whole minutes, cut into hours. */
+export function stayWindows(start: number, end: number): HourWindow[] {
+  const first = Math.floor(start / 60);
+  const last = Math.ceil(end / 60);
+  const out: HourWindow[] = [];
+  for (let h = Math.floor(first / 60); h <= Math.ceil(last / 60) - 1; h++) {
+    const lo = Math.max(first, 60 * h) - 60 * h;
+    const hi = Math.min(last, 60 * h + 60) - 60 * h;
+    if (lo < hi) out.push({ hour: h, startMinute: lo, endMinute: hi });
+  }
+  return out;
+}
+
+/** `slots_for(C, start, end)`: one slot per window, with its tag and key. */
+export function slotsFor(codeKey: Uint8Array, start: number, end: number): Slot[] {
+  return stayWindows(start, end).map((w) => ({ ...w, tag: hourTag(codeKey, w.hour), key: entryKey(codeKey, w.hour) }));
+}
+
+/** A stay in progress: the code (with its key) and the proofs kept so far. */
+export interface CheckIn {
+  readonly code: VenueCode;
+  readonly enteredAt: number;
+  /** () for a poster, (entry) or (entry, exit) for a screen. */
+  readonly proofs: readonly PresenceProof[];
+}
+
+/** What a device keeps after check-out: no code key. */
+export interface Visit {
+  readonly name: string;
+  readonly category: number;
+  readonly kind: CodeKind;
+  readonly venuePublicKey: Uint8Array;
+  readonly codeId: Uint8Array;
+  readonly enteredAt: number;
+  readonly leftAt: number;
+  readonly slots: readonly Slot[];
+  readonly proofs: readonly PresenceProof[];
+}
+
+/** `_check_live`: a screen code must be recent, not from the future, and signed. */
+function checkLive(code: VenueCode, now: number): PresenceProof {
+  const proof = code.proof;
+  if (proof === null) throw new CodeError("this code was not signed by the venue: do not use it");
+  const started = proof.epoch * EPOCH_SECONDS;
+  if (started > now + MAX_CLOCK_SKEW_SECONDS) {
+    throw new CodeError("this code is dated in the future: check the time on this device");
+  }
+  if (now - started > MAX_CODE_AGE_SECONDS) {
+    throw new CodeError("this code expired: scan the live code on the venue's screen");
+  }
+  if (!verifyPresenceProof(proof, code.venuePublicKey, codeId(code.codeKey))) {
+    throw new CodeError("this code was not signed by the venue: do not use it");
+  }
+  return proof;
+}
+
+/** `check_in(code, now)`: a poster at once; a screen code only if live and signed (CodeError). */
+export function checkIn(code: VenueCode, now: number): CheckIn {
+  if (code.kind === KIND_SCREEN) return { code, enteredAt: now, proofs: [checkLive(code, now)] };
+  return { code, enteredAt: now, proofs: [] };
+}
+
+/**
+ * `CheckIn.rescan(code, now)`: the same code key (constant-time compare) or
+ * CodeError; a screen rescan keeps (entry proof, new proof).
+ */
+export function rescan(stay: CheckIn, code: VenueCode, now: number): CheckIn {
+  if (!equalBytes(stay.code.codeKey, code.codeKey)) throw new CodeError("this is not the code you checked in with");
+  if (stay.code.kind !== KIND_SCREEN) return stay;
+  const proof = checkLive(code, now);
+  const entry = stay.proofs[0];
+  return { ...stay, proofs: entry === undefined ? [proof] : [entry, proof] };
+}
+
+/** `auto_checkout_at = entered_at + stay_minutes * 60`. */
+export function autoCheckoutAt(stay: CheckIn): number {
+  return stay.enteredAt + stay.code.stayMinutes * 60;
+}
+
+/** The verification code a checked-in device shows at `now`. */
+export function liveVerificationCode(stay: CheckIn, now: number): string {
+  return verificationCode(stay.code.codeKey, epochOf(now));
+}
+
+/** `check_out(left_at)`: the Visit the device keeps; the code key is not in it. */
+export function checkOut(stay: CheckIn, leftAt: number): Visit {
+  const left = Math.min(leftAt, autoCheckoutAt(stay));
+  if (left <= stay.enteredAt) throw new PlacecodeError("a stay must end after it began");
+  const code = stay.code;
+  return {
+    name: code.name,
+    category: code.category,
+    kind: code.kind,
+    venuePublicKey: code.venuePublicKey,
+    codeId: codeId(code.codeKey),
+    enteredAt: stay.enteredAt,
+    leftAt: left,
+    slots: slotsFor(code.codeKey, stay.enteredAt, left),
+    proofs: stay.proofs,
+  };
+}
