@@ -6,6 +6,7 @@ import importlib
 BENCHMARKS = [
     "bench.protocol",
     "bench.service",
+    "bench.web",
 ]
 
 for name in BENCHMARKS:

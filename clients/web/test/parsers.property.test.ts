@@ -274,3 +274,30 @@ test("§8 bundles: rollback and a foreign key are refused", () => {
   const other = P.authorityPublicKeys(P.ed25519Public(new Uint8Array(32).fill(3)), authority.sealKey);
   assert.throws(() => P.verifyBundle(data, other), P.VerificationError);
 });
+
+test("§13 dummy uploads: 65,536 bytes, a TAN of the service's shape, real entry lengths; parsed like a real one", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (seed) => {
+      let k = 0;
+      const random = (n: number) => {
+        const out = new Uint8Array(n);
+        for (let at = 0; at < n; at += 32) out.set(P.sha256(P.u32(seed), P.u32(k++)).subarray(0, Math.min(32, n - at)), at);
+        return out;
+      };
+      const dummy = P.dummyUpload(random);
+      assert.equal(P.normalizeTan(dummy.tan.toLowerCase().replace(/-/g, " ")), dummy.tan);
+      assert.ok(dummy.entries.length >= 1 && dummy.entries.length <= P.MAX_DUMMY_ENTRIES);
+      for (const e of dummy.entries) assert.ok([48, 117, 185].includes(e.length));
+      const data = P.uploadToBytes(dummy);
+      assert.equal(data.length, P.UPLOAD_BYTES);
+      assert.equal(data[4], P.UPLOAD_DUMMY);
+      assert.deepEqual(P.uploadFromBytes(data), dummy);
+    }),
+    { numRuns: 30 },
+  );
+  assert.throws(() => P.normalizeTan("ABCD-EFGH-JKMO"), P.DecodeError, "O is not Crockford base32");
+  assert.throws(() => P.normalizeTan("ABCD-EFGH-JKM"), P.DecodeError);
+  assert.equal(P.chance(() => new Uint8Array(8), 0.3), true);
+  assert.equal(P.chance(() => new Uint8Array(8).fill(255), 0.3), false);
+  assert.equal(P.chance(() => new Uint8Array(8).fill(255), 1), true);
+});

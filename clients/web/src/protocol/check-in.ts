@@ -159,3 +159,38 @@ export function checkOut(stay: CheckIn, leftAt: number): Visit {
     proofs: stay.proofs,
   };
 }
+
+/** Whether `code` is the code checked in with (constant-time compare of the code keys). */
+export function isSameCode(stay: CheckIn, code: VenueCode): boolean {
+  return equalBytes(stay.code.codeKey, code.codeKey);
+}
+
+/**
+ * Whether `code` looks like the next UTC day's code of the screen checked in at
+ * (§16): day codes share nothing a device can verify, so this goes by what the
+ * screen says of itself, its name, category and stay, one day later.
+ */
+export function isNextDayScreen(stay: CheckIn, code: VenueCode): boolean {
+  const before = stay.code.proof;
+  const after = code.proof;
+  if (before === null || after === null) return false;
+  const day = Math.floor((EPOCH_SECONDS * before.epoch) / 86400);
+  return (
+    code.name === stay.code.name &&
+    code.category === stay.code.category &&
+    code.stayMinutes === stay.code.stayMinutes &&
+    Math.floor((EPOCH_SECONDS * after.epoch) / 86400) === day + 1
+  );
+}
+
+/**
+ * What scanning `code` means while `stay` is open (null: not checked in): the same
+ * code checks out with it (rescan), the screen's next-day code checks out without an
+ * exit proof (after {@link checkIn} has checked that code is live), any other checks in.
+ */
+export function scanMeaning(stay: CheckIn | null, code: VenueCode): "check-out" | "next-day-check-out" | "check-in" {
+  if (stay === null) return "check-in";
+  if (isSameCode(stay, code)) return "check-out";
+  if (isNextDayScreen(stay, code)) return "next-day-check-out";
+  return "check-in";
+}

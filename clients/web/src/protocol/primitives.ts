@@ -15,6 +15,13 @@ import { concat } from "./wire.js";
 /** `random(n) -> bytes`: the injected source of randomness (`RandomBytes`). */
 export type RandomBytes = (n: number) => Uint8Array;
 
+/** The platform's CSPRNG (WebCrypto `getRandomValues`) as a {@link RandomBytes}. */
+export function systemRandom(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) globalThis.crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  return out;
+}
+
 export const SEALED_BOX_OVERHEAD = 48;
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;

@@ -109,14 +109,46 @@ export function uploadFromBytes(data: Uint8Array): UploadRequest {
   return { tan, entries, dummy: flag === UPLOAD_DUMMY };
 }
 
-/** The entry lengths a dummy copies (self-reported, presence-proven with 1 or 2 proofs). */
-export const DUMMY_ENTRY_LENGTHS = [48, 117, 185] as const;
+/** TANs as the service writes them (docs/api.md): 12 characters of Crockford base32, `XXXX-XXXX-XXXX`. */
+export const TAN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const TAN_CHARS = 12;
+/** A dummy upload carries as many fake entries as a real one might: 1 to this many (as the CLI). */
+export const MAX_DUMMY_ENTRIES = 120;
+
+export function formatTan(raw: string): string {
+  return [raw.slice(0, 4), raw.slice(4, 8), raw.slice(8, 12)].join("-");
+}
+
+/** A TAN as typed by a person (any case, spaces and hyphens) in the service's form; DecodeError otherwise. */
+export function normalizeTan(text: string): string {
+  const raw = text.replace(/[\s-]/g, "").toUpperCase();
+  if (raw.length !== TAN_CHARS || [...raw].some((ch) => !TAN_ALPHABET.includes(ch))) {
+    throw new DecodeError("this is not a TAN: a TAN from your health authority looks like ABCD-EFGH-JKMN");
+  }
+  return formatTan(raw);
+}
 
 /**
- * A dummy upload that a real one cannot be told from but by its flag: random
- * entries of real lengths (`lengths`, e.g. those of the entries a real report
- * would carry) and the given random TAN of the service's TAN shape.
+ * A dummy upload that nothing but its flag (inside TLS) tells from a real one:
+ * a TAN-shaped random TAN and 1 to 120 random entries of real entry lengths
+ * (48, 117 or 185 bytes), drawn as the reference client draws them.
  */
-export function dummyUpload(tan: string, lengths: readonly number[], random: RandomBytes): UploadRequest {
-  return { tan, entries: lengths.map((n) => random(n)), dummy: true };
+export function dummyUpload(random: RandomBytes): UploadRequest {
+  const tan = formatTan([...random(TAN_CHARS)].map((b) => TAN_ALPHABET[b % 32]).join(""));
+  const r = random(2);
+  const count = 1 + ((((r[0] as number) << 8) | (r[1] as number)) % MAX_DUMMY_ENTRIES);
+  const entries: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const proofs = (random(1)[0] as number) % 3;
+    entries.push(random(MIN_ENTRY_BYTES + (proofs > 0 ? 1 + proofs * 68 : 0)));
+  }
+  return { tan, entries, dummy: true };
+}
+
+/** True with probability `p`, from 8 random bytes (as the reference client decides to send a dummy). */
+export function chance(random: RandomBytes, p: number): boolean {
+  const b = random(8);
+  let x = 0n;
+  for (const byte of b) x = (x << 8n) | BigInt(byte);
+  return x < BigInt(Math.ceil(Math.min(1, Math.max(0, p)) * 2 ** 64));
 }
