@@ -9,7 +9,7 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { blake2b } from "@noble/hashes/blake2.js";
 import { hkdf as nobleHkdf } from "@noble/hashes/hkdf.js";
 import { hmac as nobleHmac } from "@noble/hashes/hmac.js";
-import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
+import { sha256 as nobleSha256, sha512 } from "@noble/hashes/sha2.js";
 import { concat } from "./wire.js";
 
 /** `random(n) -> bytes`: the injected source of randomness (`RandomBytes`). */
@@ -51,17 +51,61 @@ export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return ed25519.sign(message, seed);
 }
 
+const Point = ed25519.Point;
+const Fn = ed25519.Point.Fn;
+
+/** A little-endian byte string as an unsigned integer. */
+function littleEndian(data: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = data.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(data[i] as number);
+  return x;
+}
+
 /**
- * RFC 8032 §5.1.7 verification (strict encodings: `zip215: false`). Never throws:
- * a malformed key or signature is simply not valid.
+ * `valid_public_key(A)` (§2, rule 1): the canonical encoding of a point of prime
+ * order L (libsodium's crypto_core_ed25519_is_valid_point): y < p, on the curve,
+ * not one of the eight small-order points, inside the prime-order subgroup.
+ * Checked with @noble/curves' own point methods.
+ */
+export function validPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return false;
+  try {
+    const A = Point.fromBytes(publicKey, false);
+    return !A.isSmallOrder() && A.isTorsionFree();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ed25519 verification as §2 pins it (rule 2): `S < L` and
+ * `encode([S]B - [k]A) == R` byte for byte, `k = SHA-512(R || A || M) mod L`
+ * (the cofactorless equation: a non-canonical R never verifies). `A` must decode
+ * canonically; venue keys are also refused unless {@link validPublicKey} (the
+ * callers check that where the spec asks). Never throws: anything malformed is
+ * simply not valid. Composed of @noble/curves point operations and @noble/hashes'
+ * SHA-512; no curve arithmetic of our own.
  */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
   try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
+    const R = signature.subarray(0, 32);
+    const S = littleEndian(signature.subarray(32));
+    if (S >= Fn.ORDER) return false;
+    const A = Point.fromBytes(publicKey, false);
+    const k = Fn.create(littleEndian(sha512(concat(R, publicKey, message))));
+    const check = Point.BASE.multiplyUnsafe(S).subtract(A.multiplyUnsafe(k));
+    return equalBytesPublic(check.toBytes(), R);
   } catch {
     return false;
   }
+}
+
+/** Byte equality of public values (signature checks compare public data). */
+function equalBytesPublic(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** AES-256-GCM seal: `ciphertext || gcm_tag`. */
