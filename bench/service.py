@@ -22,7 +22,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import insert
 
+from placecode.clients.demo import free_port
 from placecode.crypto import UploadRequest, Venue, check_in, report_entries
 from placecode.service import admin
 from placecode.service.db import make_engine
@@ -47,13 +47,6 @@ UPLOADS = 800
 UPLOAD_SECONDS = 20.0
 SERVE_SECONDS = 3.0
 CLIENTS = 16
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_for(port: int, path: str, seconds: float = 30.0) -> None:
@@ -160,7 +153,7 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
     assert served is not None
     admin.export(settings, workdir / "cdn")
 
-    port = _free_port()
+    port = free_port()
     app_server = subprocess.Popen(
         [
             sys.executable,
@@ -182,7 +175,7 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    static_port = _free_port()
+    static_port = free_port()
     static_server = subprocess.Popen(
         [
             sys.executable,

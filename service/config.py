@@ -10,11 +10,12 @@ from typing import Any
 import platformdirs
 
 from placecode.crypto import constants as c
+from placecode.crypto import rules
 
 from .errors import ServiceError
 
 #: the message table of the configuration and of every bundle header
-DEFAULT_MESSAGES = ("You shared a venue with a confirmed case. Watch for symptoms and get tested.",)
+DEFAULT_MESSAGES = rules.DEFAULT_MESSAGES
 
 #: environment variable -> (config key, type)
 _ENVIRONMENT: dict[str, tuple[str, type]] = {

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from placecode.crypto import DecodeError
+from placecode.crypto.rules import random_tan, tan_digits
+
 from .errors import ApiError
 from .models import Tan, TanCount
 from .storage import dialect_insert
-
-#: Crockford's base32: no I, L, O or U, so a TAN read aloud is not misheard
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TAN_CHARS = 12
-_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0", "-": None, " ": None})
 
 
 @dataclass(frozen=True)
@@ -27,8 +25,14 @@ class IssuedTan:
 
 
 def normalise(tan: str) -> str:
-    """The TAN as stored: upper case, no hyphens or spaces, Crockford's look-alikes mapped."""
-    return tan.upper().translate(_READ_AS)
+    """The TAN as hashed: its 12 digits, read as the clients read it (``placecode.crypto.rules``).
+
+    Text that is no TAN stays as it is: it matches no issued TAN.
+    """
+    try:
+        return tan_digits(tan)
+    except DecodeError:
+        return tan
 
 
 def tan_hash(pepper: bytes, tan: str) -> bytes:
@@ -38,8 +42,7 @@ def tan_hash(pepper: bytes, tan: str) -> bytes:
 
 
 def generate() -> str:
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(TAN_CHARS))
-    return "-".join(raw[i : i + 4] for i in range(0, TAN_CHARS, 4))
+    return random_tan(secrets.token_bytes)
 
 
 def issue(

@@ -26,7 +26,6 @@ from .diary import (
 )
 from .reporting import (
     ReportItem,
-    format_tan,
     normalize_tan,
     prepare_report,
     report_request,
@@ -68,7 +67,6 @@ __all__ = [
     "default_directory",
     "dummy_upload",
     "fetch_config",
-    "format_tan",
     "normalize_tan",
     "parse_pin",
     "prepare_report",

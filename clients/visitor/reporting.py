@@ -6,29 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from placecode import crypto
-from placecode.crypto import Error, EvidenceLevel, UploadRequest, Visit
+from placecode.crypto import DecodeError, Error, EvidenceLevel, UploadRequest, Visit, rules
 from placecode.crypto import constants as c
 
 from ..http import Client
 from .diary import Diary, DiaryError, RandomBytes, StoredWarning
 
-#: Crockford base32, as the service writes TANs
-TAN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TAN_CHARS = 12
-
 
 def normalize_tan(text: str) -> str:
-    """A TAN as the service shows it (XXXX-XXXX-XXXX); raises for anything else."""
-    raw = "".join(text.split()).replace("-", "").upper()
-    if len(raw) != TAN_CHARS or any(ch not in TAN_ALPHABET for ch in raw):
-        raise DiaryError(
-            "this is not a TAN: a TAN from your health authority looks like ABCD-EFGH-JKMN"
-        )
-    return format_tan(raw)
-
-
-def format_tan(raw: str) -> str:
-    return "-".join(raw[i : i + 4] for i in range(0, TAN_CHARS, 4))
+    """A TAN as the service shows it (XXXX-XXXX-XXXX), read as the service reads it."""
+    try:
+        return rules.normalize_tan(text)
+    except DecodeError as e:
+        raise DiaryError(str(e)) from None
 
 
 @dataclass(frozen=True)

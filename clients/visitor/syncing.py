@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from placecode import crypto
 from placecode.crypto import Bundle, Error, UploadRequest
 from placecode.crypto import constants as c
+from placecode.crypto.rules import random_tan
 
 from ..http import Client
 from .diary import BundleRejected, Diary, DiaryError, RandomBytes, ServiceConfig, StoredWarning
-from .reporting import TAN_ALPHABET, TAN_CHARS, format_tan
 
 #: called with (bytes just downloaded, total bytes to download)
 Progress = Callable[[int, int], None]
@@ -86,7 +86,7 @@ def _chance(random: RandomBytes, probability: float) -> bool:
 
 def dummy_upload(random: RandomBytes) -> UploadRequest:
     """An upload nobody can tell from a real one on the wire: same size, TAN-shaped."""
-    tan = format_tan("".join(TAN_ALPHABET[b % 32] for b in random(TAN_CHARS)))
+    tan = random_tan(random)
     count = 1 + int.from_bytes(random(2), "big") % MAX_DUMMY_ENTRIES
     entries = []
     for _ in range(count):

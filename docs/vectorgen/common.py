@@ -33,6 +33,7 @@ from placecode.crypto import (
     seal_entry,
 )
 from placecode.crypto import constants as c
+from placecode.crypto.rules import DEFAULT_MESSAGES
 
 DRBG_SEED = b"placecode/1 test vectors"
 
@@ -59,7 +60,7 @@ VENUE_STAY = 180
 TAN = "ABCD-EFGH-JKMN"
 CONTACT = "Alex Muster, +41 79 000 00 00"
 MESSAGES = (
-    "You shared a venue with a confirmed case. Watch for symptoms and get tested.",
+    *DEFAULT_MESSAGES,
     "The venue confirmed this outbreak. Get tested today.",
 )
 

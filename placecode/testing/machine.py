@@ -45,6 +45,8 @@ from hypothesis.stateful import (
     rule,
 )
 
+from placecode.crypto.rules import TAN_ALPHABET
+
 from .adapter import Adapter, DiaryView, PlacecodeAdapter, Refused
 from .model import (
     DAY,
@@ -67,7 +69,6 @@ NAMES = (
     "Старая мельница",
     "カフェ 森の音",
 )
-TAN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 visitors = st.integers(0, len(VISITORS) - 1)
 venues = st.sampled_from([0, 0, 1, 1, 2])

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app
 
 from placecode.crypto import DecodeError, UploadRequest
 from placecode.crypto import constants as c
+from placecode.crypto.rules import max_upload_entries
 
 from .. import tans
 from ..app import now, state
@@ -20,15 +21,6 @@ from ..storage import insert_ignoring_duplicates, utc_day
 from .common import binary_body
 
 bp = Blueprint("uploads", __name__)
-
-#: venue-hours one person can be present at in one hour, on average over the
-#: retention period: the service cannot read an entry's hour (it is sealed), so
-#: it bounds the count instead
-MAX_VENUES_PER_HOUR = 2
-
-
-def max_entries(retention_days: int) -> int:
-    return min(c.MAX_UPLOAD_ENTRIES, retention_days * 24 * MAX_VENUES_PER_HOUR)
 
 
 @bp.post("/uploads")
@@ -54,7 +46,7 @@ def _parse() -> UploadRequest:
         request = UploadRequest.from_bytes(data)
     except DecodeError as e:
         raise ApiError(400, "malformed_upload", str(e)) from None
-    limit = max_entries(current_app.config["RETENTION_DAYS"])
+    limit = max_upload_entries(current_app.config["RETENTION_DAYS"])
     if len(request.entries) > limit:
         raise ApiError(
             422, "invalid_entries", f"{limit} entries are more than the retention period allows"

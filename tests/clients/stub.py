@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from placecode import crypto
 from placecode.crypto import AuthorityKeys, BundleHeader
+from placecode.crypto.rules import DEFAULT_MESSAGES
 
-MESSAGE = "You shared a venue with a confirmed case. Watch for symptoms and get tested."
+(MESSAGE,) = DEFAULT_MESSAGES
 
 
 @dataclass

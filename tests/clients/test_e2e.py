@@ -156,9 +156,7 @@ def test_server_down_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_demo_finds_exactly_the_exposed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.monotonic()
     code, out, err = run(capsys, "demo", "--out", str(tmp_path / "demo-out"))
     assert code == 0, out + err
     assert "Exactly the 7 visitors" in out and "Service stopped" in out
     assert (tmp_path / "demo-out" / "city-gym" / "poster.pdf").exists()
-    assert time.monotonic() - started < 60

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,14 +14,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from placecode.clients.demo import free_port
+
 from .helpers import http, issue_tans, post_upload, random_entries, upload_body
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_serve_answers_and_logs_no_addresses(tmp_path: Path) -> None:
