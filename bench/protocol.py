@@ -150,8 +150,12 @@ def _checkin(figures: dict[str, float | int]) -> None:
     figures["checkin_us"] = round(_median(checkins, 5) / len(urls) * 1e6, 1)
 
 
-def _qr_version(code: crypto.VenueCode) -> int:
-    version = qr.make(code).version
+#: a realistic deployment's check-in URL, which the QR code carries before the payload
+CHECKIN_URL = crypto.checkin_url("https://checkin.health.example.org")
+
+
+def _qr_version(code: crypto.VenueCode, checkin_url: str = c.DEFAULT_CHECKIN_URL) -> int:
+    version = qr.make(code, checkin_url).version
     assert isinstance(version, int)
     return version
 
@@ -160,6 +164,9 @@ def _qr(figures: dict[str, float | int]) -> None:
     venue = crypto.Venue(bytes(32), "咖" * 13 + "a", crypto.Category.CAFE, c.MAX_STAY_MINUTES)
     figures["qr_version_poster"] = _qr_version(venue.poster())
     figures["qr_version_screen"] = _qr_version(venue.screen(START))
+    # error correction M throughout; the limits are 10-M and 13-M
+    figures["qr_version_poster_deployed"] = _qr_version(venue.poster(), CHECKIN_URL)
+    figures["qr_version_screen_deployed"] = _qr_version(venue.screen(START), CHECKIN_URL)
 
 
 def run() -> dict[str, float | int]:

@@ -9,18 +9,26 @@ import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from placecode.crypto import DecodeError, VenueCode
+from placecode.crypto import constants as c
 
 #: modules of white border around a code, as the QR standard asks
 QUIET_ZONE = 4
+#: what QR alphanumeric mode holds, at 5.5 bits a character instead of 8
+ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
-def make(code: VenueCode) -> segno.QRCode:
-    """The QR code of ``code``: the base32 payload in alphanumeric mode keeps it small."""
-    head, _, payload = code.to_url().partition("#")
+def make(code: VenueCode, checkin_url: str = c.DEFAULT_CHECKIN_URL) -> segno.QRCode:
+    """The QR code of ``code`` opening ``checkin_url``: three segments, the base32
+    payload (and the check-in URL, when it is all upper case) in alphanumeric mode.
+    """
+    head, _, payload = code.to_url(checkin_url).partition("#")
+    head_mode = (
+        segno.consts.MODE_ALPHANUMERIC if set(head) <= ALPHANUMERIC else segno.consts.MODE_BYTE
+    )
     # segno accepts a list of (text, mode) segments; its type hints do not say so
     return segno.make(
         [  # type: ignore[arg-type]
-            (head, segno.consts.MODE_ALPHANUMERIC),
+            (head, head_mode),
             ("#", segno.consts.MODE_BYTE),
             (payload, segno.consts.MODE_ALPHANUMERIC),
         ],

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from placecode import crypto
 from placecode.crypto import Category, Error, Venue
 from placecode.crypto import constants as c
 
@@ -62,18 +63,47 @@ def _show_posters(files: lib.PosterFiles) -> None:
     required=True,
     help="folder for the key file and the posters",
 )
-def create(name: str, address: str, category: str, stay: int, out: Path) -> None:
+@click.option(
+    "--service",
+    metavar="URL",
+    help="your health authority's service: the codes open its web client there",
+)
+def create(
+    name: str, address: str, category: str, stay: int, out: Path, service: str | None
+) -> None:
     """Create a venue: its secret key file and its posters (PNG, SVG, PDF)."""
     kind = Category[category.upper().replace("-", "_")]
     try:
         new = Venue.generate(os.urandom(c.SECRET_BYTES), name.strip(), kind, stay)
     except Error as e:
         raise click.BadParameter(str(e), param_hint="--name") from None
+    checkin_url = c.DEFAULT_CHECKIN_URL if service is None else service_checkin_url(service)
     key_path = out / KEY_FILE
-    lib.save_key(new, key_path, address.strip())
-    files = lib.write_posters(new, out, address=address.strip())
+    lib.save_key(new, key_path, address.strip(), checkin_url)
+    files = lib.write_posters(new, out, address=address.strip(), checkin_url=checkin_url)
     click.echo(f"Created {new.name}. Its secret key is in {key_path}: keep it, never share it.")
     _show_posters(files)
+    if service is None:
+        click.echo(
+            f"The codes open {checkin_url}, which no health authority serves: pass --service "
+            "URL so that a phone's camera opens your health authority's web client.",
+            err=True,
+        )
+    else:
+        click.echo(f"The codes open {checkin_url}.")
+
+
+def service_checkin_url(service: str) -> str:
+    """The check-in URL under the public URL the service's signed configuration names,
+    else under the URL it was reached at."""
+    payload, signature = Client(server_url(service)).config()
+    config = ServiceConfig.parse(payload)
+    try:
+        # unpinned, as for a confirmation: this catches a damaged document, not an impostor
+        crypto.verify_config(payload, signature, config.authority)
+        return crypto.checkin_url(config.public_url or service)
+    except Error as e:
+        raise click.BadParameter(str(e), param_hint="--service") from None
 
 
 @venue.command()
@@ -88,8 +118,8 @@ def create(name: str, address: str, category: str, stay: int, out: Path) -> None
 )
 def poster(key_path: Path, out: Path, generation: int) -> None:
     """Print the venue's posters again, or a new generation of them."""
-    owned, address = lib.load_key(key_path)
-    _show_posters(lib.write_posters(owned, out, generation, address))
+    key = lib.read_key(key_path)
+    _show_posters(lib.write_posters(key.venue, out, generation, key.address, key.checkin_url))
 
 
 @venue.command()
@@ -98,8 +128,9 @@ def poster(key_path: Path, out: Path, generation: int) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 def screen(key_path: Path, host: str, port: int) -> None:
     """Show a rotating code on a screen at the door: a local web page."""
-    owned, _ = lib.load_key(key_path)
-    server = lib.screen_server(owned, host, port, lambda: int(time.time()))
+    key = lib.read_key(key_path)
+    owned = key.venue
+    server = lib.screen_server(owned, host, port, lambda: int(time.time()), key.checkin_url)
     click.echo(
         f"Showing {owned.name}'s rotating code at http://{host}:{server.server_address[1]}/ "
         "(open it full-screen; Ctrl-C stops)."

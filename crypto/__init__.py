@@ -38,7 +38,15 @@ from ._entry import (
     seal_entry,
 )
 from ._upload import UploadRequest, config_message, sign_config, verify_config
-from ._venue import Category, CodeKeys, PresenceProof, Venue, VenueCode, code_id
+from ._venue import (
+    Category,
+    CodeKeys,
+    PresenceProof,
+    Venue,
+    VenueCode,
+    checkin_url,
+    code_id,
+)
 from ._visit import (
     CheckIn,
     Slot,
@@ -79,6 +87,7 @@ __all__ = [
     "VenueCode",
     "Visit",
     "check_in",
+    "checkin_url",
     "code_id",
     "config_message",
     "confirm_message",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -154,9 +155,11 @@ class VenueCode:
             raise DecodeError(NOT_A_PLACECODE)
         return cls(kind, code_key, public_key, name, category, stay, proof)
 
-    def to_url(self) -> str:
-        """§4 The QR text: the URL prefix and the payload in unpadded base32."""
-        return c.QR_URL_PREFIX + base64.b32encode(self.to_bytes()).decode().rstrip("=")
+    def to_url(self, checkin_url: str = c.DEFAULT_CHECKIN_URL) -> str:
+        """§4 The QR text: the check-in URL, ``#`` and the payload in unpadded base32."""
+        if not _is_checkin_url(checkin_url):
+            raise Error("a check-in URL is an http(s) URL without a fragment, query or space")
+        return checkin_url + "#" + base64.b32encode(self.to_bytes()).decode().rstrip("=")
 
     @classmethod
     def from_url(cls, text: str | bytes) -> VenueCode:
@@ -178,6 +181,37 @@ class VenueCode:
         except (binascii.Error, ValueError):
             raise DecodeError(NOT_A_PLACECODE) from None
         return cls.from_bytes(raw)
+
+
+def _is_checkin_url(text: str) -> bool:
+    return (
+        text.isascii()
+        and text.isprintable()
+        and not any(ch in text for ch in " #?")
+        and text.lower().startswith(("https://", "http://"))
+    )
+
+
+def checkin_url(public_url: str) -> str:
+    """§4 The check-in URL of a service at ``public_url``: scheme and host upper-cased
+    (both are case-insensitive, and upper case is what QR alphanumeric mode holds),
+    the path kept as it is, then ``CHECKIN_PATH``.
+    """
+    parts = urllib.parse.urlsplit(public_url.strip())
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or not _is_checkin_url(public_url.strip())
+    ):
+        raise Error(
+            f"{public_url!r} is not a service's public URL like https://checkin.example.org"
+        )
+    return f"{parts.scheme.upper()}://{parts.netloc.upper()}{parts.path.rstrip('/')}" + (
+        c.CHECKIN_PATH
+    )
 
 
 def _context(kind: int, number: int) -> bytes:

@@ -29,8 +29,12 @@ CODE_ID_LABEL: Final = b"placecode/1 code-id"
 PUBLIC_KEY_BYTES: Final = 32
 SIGNATURE_BYTES: Final = 64
 
-#: §4 QR payload: the text before the fragment in every QR code we print.
-QR_URL_PREFIX: Final = "HTTPS://PLACECODE.APP/V#"
+#: §4 QR payload: the check-in URL of a code printed without a deployment's own.
+DEFAULT_CHECKIN_URL: Final = "HTTPS://PLACECODE.APP/V"
+#: §4 QR payload: the text before the fragment of a code with the default check-in URL.
+QR_URL_PREFIX: Final = DEFAULT_CHECKIN_URL + "#"
+#: §4 QR payload: the path, under a service's public URL, that opens its web client.
+CHECKIN_PATH: Final = "/C"
 #: §4 QR payload: kind byte of a printed poster and of a rotating screen.
 KIND_POSTER: Final = 1
 KIND_SCREEN: Final = 2

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from . import config as settings_
+from . import web
 from .api.bundles import index
 from .api.common import ROLES, token_hash
 from .api.config import signed
@@ -105,7 +106,8 @@ def _write(path: Path, data: bytes) -> None:
 
 def export(settings: Mapping[str, Any], directory: Path) -> int:
     """Writes ``v1/bundles/SEQ``, ``v1/bundles/index.json`` and ``v1/config`` under
-    ``directory``, byte-identical to what the service serves; returns the bundle count.
+    ``directory``, byte-identical to what the service serves, and the web client's files
+    when it is built (``web_client_built``); returns the bundle count.
 
     Bundle files no longer in the index (purged) are removed.
     """
@@ -128,7 +130,13 @@ def export(settings: Mapping[str, Any], directory: Path) -> int:
             stale.unlink()
     _write(bundles_dir / "index.json", json.dumps(document).encode())
     _write(directory / "v1" / "config", json.dumps(signed(settings, keys, _now(settings))).encode())
+    if web_client_built(settings):
+        web.export(settings, directory)
     return len(kept)
+
+
+def web_client_built(settings: Mapping[str, Any]) -> bool:
+    return (web.web_dir(settings) / web.INDEX).is_file()
 
 
 def purge(settings: Mapping[str, Any]) -> dict[str, int]:

@@ -105,9 +105,15 @@ def build_bundles(force: bool) -> None:
 @admin.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export(directory: Path) -> None:
-    """Write the bundles, their index and the configuration as static files."""
-    count = admin_.export(admin_.settings(), directory)
+    """Write the bundles, their index, the configuration and the web client as static
+    files."""
+    settings = admin_.settings()
+    count = admin_.export(settings, directory)
     click.echo(f"exported {count} bundles to {directory}")
+    if admin_.web_client_built(settings):
+        click.echo(f"and the web client: serve {directory}/C as text/html, at the check-in path")
+    else:
+        click.echo("the web client is not built (run `make install`): not exported", err=True)
 
 
 @admin.command()

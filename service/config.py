@@ -9,6 +9,7 @@ from typing import Any
 
 import platformdirs
 
+from placecode.crypto import Error, checkin_url
 from placecode.crypto import constants as c
 from placecode.crypto import rules
 
@@ -21,6 +22,8 @@ DEFAULT_MESSAGES = rules.DEFAULT_MESSAGES
 _ENVIRONMENT: dict[str, tuple[str, type]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
     "PLACECODE_KEY_DIR": ("KEY_DIR", str),
+    "PLACECODE_PUBLIC_URL": ("PUBLIC_URL", str),
+    "PLACECODE_WEB_DIR": ("WEB_DIR", str),
     "PLACECODE_RETENTION_DAYS": ("RETENTION_DAYS", int),
     "PLACECODE_MIN_BUNDLE_ENTRIES": ("MIN_BUNDLE_ENTRIES", int),
     "PLACECODE_BUNDLE_DEADLINE_HOURS": ("BUNDLE_DEADLINE_HOURS", int),
@@ -41,6 +44,10 @@ def defaults() -> dict[str, Any]:
     return {
         "DATABASE_URL": f"sqlite:///{data_dir() / 'service.db'}",
         "KEY_DIR": str(data_dir() / "authority"),
+        # where people reach the service; venue codes open its check-in path
+        "PUBLIC_URL": None,
+        # the built web client (None: clients/web/dist beside the service's folder)
+        "WEB_DIR": None,
         "RETENTION_DAYS": c.RETENTION_DAYS,
         # GAEN's key servers publish no batch below a minimum size
         "MIN_BUNDLE_ENTRIES": 200,
@@ -96,6 +103,11 @@ def check(settings: Mapping[str, Any]) -> None:
             raise ServiceError(f"{key} must not be negative")
     if not set(settings["WARN_LEVELS"]) <= {1, 2, 3}:
         raise ServiceError("evidence levels are 1, 2 and 3")
+    if settings.get("PUBLIC_URL") is not None:
+        try:
+            checkin_url(settings["PUBLIC_URL"])
+        except Error as e:
+            raise ServiceError(f"PLACECODE_PUBLIC_URL: {e}") from None
     if not 1 <= len(settings["MESSAGES"]) <= c.MAX_MESSAGES:
         raise ServiceError(f"the message table holds 1 to {c.MAX_MESSAGES} messages")
 

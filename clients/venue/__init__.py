@@ -6,7 +6,7 @@
 - ``traces``: the owner's confirmation of an outbreak window.
 """
 
-from .keyfile import VenueKeyError, load_key, save_key
+from .keyfile import VenueKeyError, VenueKeyFile, load_key, read_key, save_key
 from .posters import (
     PosterFiles,
     category_label,
@@ -23,6 +23,7 @@ from .traces import confirmation
 __all__ = [
     "PosterFiles",
     "VenueKeyError",
+    "VenueKeyFile",
     "category_label",
     "confirmation",
     "find_cjk_font",
@@ -30,6 +31,7 @@ __all__ = [
     "poster_pdf",
     "poster_png",
     "poster_svg",
+    "read_key",
     "save_key",
     "screen_page",
     "screen_png",

@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from placecode.crypto import Category, Venue, VenueCode
+from placecode.crypto import constants as c
 
 from .. import qr
 
@@ -85,7 +86,12 @@ def _fit(
         size -= 2
 
 
-def poster_png(code: VenueCode, font_path: str | None, address: str = "") -> Image.Image:
+def poster_png(
+    code: VenueCode,
+    font_path: str | None,
+    address: str = "",
+    checkin_url: str = c.DEFAULT_CHECKIN_URL,
+) -> Image.Image:
     """An A4 poster at 150 dpi: name, the QR code large, instructions."""
     width, height, margin = 1240, 1754, 90
     page = Image.new("L", (width, height), 255)
@@ -103,7 +109,7 @@ def poster_png(code: VenueCode, font_path: str | None, address: str = "") -> Ima
     if address:
         line(address, 34, fill=60, gap=8)
     line(_subtitle(code), 34, fill=90, gap=30)
-    image = qr.to_image(qr.make(code), 1000 if not address else 940)
+    image = qr.to_image(qr.make(code, checkin_url), 1000 if not address else 940)
     page.paste(image, ((width - image.width) // 2, y))
     y += image.height + 30
     if font_path:
@@ -123,9 +129,9 @@ def _svg_size(text: str, size: float, width: float) -> float:
     return size if estimate <= width else size * width / estimate
 
 
-def poster_svg(code: VenueCode, address: str = "") -> str:
+def poster_svg(code: VenueCode, address: str = "", checkin_url: str = c.DEFAULT_CHECKIN_URL) -> str:
     """The poster as A4 SVG in millimetres; the viewer supplies the Chinese font."""
-    q = qr.make(code)
+    q = qr.make(code, checkin_url)
     n = len(qr.modules(q))
     side = 150.0
     module = side / n
@@ -154,7 +160,9 @@ def poster_svg(code: VenueCode, address: str = "") -> str:
     )
 
 
-def poster_pdf(code: VenueCode, address: str = "") -> bytes:
+def poster_pdf(
+    code: VenueCode, address: str = "", checkin_url: str = c.DEFAULT_CHECKIN_URL
+) -> bytes:
     """The poster as an A4 PDF with the code drawn as vectors."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
@@ -179,7 +187,7 @@ def poster_pdf(code: VenueCode, address: str = "") -> bytes:
     pdf.setFillGray(0.35)
     line(" · ".join(filter(None, [address, _subtitle(code)])), PDF_CJK_FONT, 14, height - 105)
     pdf.setFillGray(0)
-    rows = qr.modules(qr.make(code))
+    rows = qr.modules(qr.make(code, checkin_url))
     side = 420.0
     module = side / len(rows)
     left, top = (width - side) / 2, height - 130
@@ -200,7 +208,11 @@ def poster_pdf(code: VenueCode, address: str = "") -> bytes:
 
 
 def write_posters(
-    venue: Venue, directory: Path, generation: int = 0, address: str = ""
+    venue: Venue,
+    directory: Path,
+    generation: int = 0,
+    address: str = "",
+    checkin_url: str = c.DEFAULT_CHECKIN_URL,
 ) -> PosterFiles:
     """Writes ``poster.png``, ``poster.svg`` and ``poster.pdf`` for a poster generation."""
     code = venue.poster(generation)
@@ -209,7 +221,7 @@ def write_posters(
     files = PosterFiles(
         directory / "poster.png", directory / "poster.svg", directory / "poster.pdf", bool(font)
     )
-    poster_png(code, font, address).save(files.png, optimize=True, dpi=(150, 150))
-    files.svg.write_text(poster_svg(code, address), encoding="utf-8")
-    files.pdf.write_bytes(poster_pdf(code, address))
+    poster_png(code, font, address, checkin_url).save(files.png, optimize=True, dpi=(150, 150))
+    files.svg.write_text(poster_svg(code, address, checkin_url), encoding="utf-8")
+    files.pdf.write_bytes(poster_pdf(code, address, checkin_url))
     return files

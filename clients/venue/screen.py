@@ -16,13 +16,13 @@ from .. import qr
 from .posters import SVG_FONTS, TITLE_EN, TITLE_ZH
 
 
-def screen_page(venue: Venue, now: int) -> str:
+def screen_page(venue: Venue, now: int, checkin_url: str = c.DEFAULT_CHECKIN_URL) -> str:
     """The screen's page at ``now``: the live QR code and verification code.
 
     It reloads itself when the 30-second epoch ends; without JavaScript.
     """
     code = venue.screen(now)
-    q = qr.make(code)
+    q = qr.make(code, checkin_url)
     n = len(qr.modules(q))
     epoch = now // c.EPOCH_SECONDS
     verify = crypto.verification_code(code.code_key, epoch)
@@ -50,14 +50,18 @@ p {{ font-size: 2.6vh; margin: .5vh; color: #333; }}
 """
 
 
-def screen_png(venue: Venue, now: int) -> bytes:
+def screen_png(venue: Venue, now: int, checkin_url: str = c.DEFAULT_CHECKIN_URL) -> bytes:
     out = io.BytesIO()
-    qr.to_image(qr.make(venue.screen(now)), 600).save(out, format="PNG")
+    qr.to_image(qr.make(venue.screen(now), checkin_url), 600).save(out, format="PNG")
     return out.getvalue()
 
 
 def screen_server(
-    venue: Venue, host: str, port: int, clock: Callable[[], int]
+    venue: Venue,
+    host: str,
+    port: int,
+    clock: Callable[[], int],
+    checkin_url: str = c.DEFAULT_CHECKIN_URL,
 ) -> ThreadingHTTPServer:
     """An HTTP server for the screen: ``/`` the page, ``/code.png`` the current code.
 
@@ -68,9 +72,10 @@ def screen_server(
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             now = clock()
             if self.path in ("/", "/index.html"):
-                body, kind = screen_page(venue, now).encode(), "text/html; charset=utf-8"
+                body = screen_page(venue, now, checkin_url).encode()
+                kind = "text/html; charset=utf-8"
             elif self.path == "/code.png":
-                body, kind = screen_png(venue, now), "image/png"
+                body, kind = screen_png(venue, now, checkin_url), "image/png"
             else:
                 self.send_error(404)
                 return

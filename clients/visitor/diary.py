@@ -178,6 +178,18 @@ def _check_in_from_json(doc: dict[str, Any]) -> CheckIn:
     )
 
 
+def _public_url(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError("public_url is not a string")
+    try:
+        crypto.checkin_url(value)
+    except Error as e:
+        raise ValueError(str(e)) from None
+    return value
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the authority's signed configuration the app uses."""
@@ -186,6 +198,8 @@ class ServiceConfig:
     policy: Policy
     retention_days: int
     messages: tuple[str, ...]
+    #: the service's public URL, whose check-in path venue codes open (``None``: unset)
+    public_url: str | None = None
 
     @classmethod
     def parse(cls, payload: bytes) -> ServiceConfig:
@@ -205,6 +219,7 @@ class ServiceConfig:
                 policy,
                 int(doc["retention_days"]),
                 tuple(str(m) for m in doc["messages"]),
+                _public_url(doc.get("public_url")),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise BundleRejected(f"the service's configuration is malformed ({e})") from None

@@ -40,6 +40,7 @@ def payload(settings: Any, public: Any, issued_at: int) -> bytes:
         "upload_bytes": c.UPLOAD_BYTES,
         "consent_bytes": c.CONSENT_BYTES,
         "messages": list(settings["MESSAGES"]),
+        "public_url": settings.get("PUBLIC_URL"),
         "issued_at": issued_at,
     }
     return json.dumps(document, separators=(",", ":")).encode()

@@ -79,3 +79,32 @@ def test_qr_code_of_something_else(tmp_path: Path) -> None:
     segno.make("https://example.org/menu").save(other, scale=8)
     with pytest.raises(DecodeError, match="not a placecode"):
         qr.read_file(other)
+
+
+#: a realistic deployment: the health authority's own host name
+CHECKIN = "HTTPS://CHECKIN.HEALTH.EXAMPLE.ORG/C"
+LONGEST = Venue(bytes(range(32)), "龙" * 13 + "x", Category.RESTAURANT, 90)
+
+
+def test_codes_open_the_deployment_and_keep_within_their_versions() -> None:
+    assert len(LONGEST.name.encode()) == 40
+    poster, screen = LONGEST.poster(), LONGEST.screen(1_790_000_000)
+    assert qr.make(poster, CHECKIN).version <= 10
+    assert qr.make(screen, CHECKIN).version <= 13
+    for code in (poster, screen):
+        text = zxingcpp_text(qr.to_image(qr.make(code, CHECKIN), 600))
+        assert text == code.to_url(CHECKIN) and text.startswith(CHECKIN + "#")
+
+
+def test_a_check_in_url_with_lower_case_reads_back() -> None:
+    checkin = "HTTPS://HEALTH.EXAMPLE.ORG/place_code/C"
+    code = VENUE.screen(1_790_000_000)
+    assert zxingcpp_text(qr.to_image(qr.make(code, checkin), 600)) == code.to_url(checkin)
+
+
+def zxingcpp_text(image: Image.Image) -> str:
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+    assert len(found) == 1
+    return str(found[0].text)
