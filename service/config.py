@@ -9,9 +9,8 @@ from typing import Any
 
 import platformdirs
 
-from placecode.crypto import Error, checkin_url
+from placecode.crypto import Error, checkin_url, rules
 from placecode.crypto import constants as c
-from placecode.crypto import rules
 
 from .errors import ServiceError
 
