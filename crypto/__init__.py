@@ -26,6 +26,7 @@ from ._authority import (
     seal_trace,
 )
 from ._bundle import Bundle, BundleHeader, Exposure, Policy, match, sign_bundle
+from ._decoys import decoy_entries
 from ._entry import (
     EntryContent,
     EvidenceLevel,
@@ -92,6 +93,7 @@ __all__ = [
     "config_message",
     "confirm_message",
     "confirm_window",
+    "decoy_entries",
     "entry_key",
     "evidence_holds",
     "hour_tag",

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random as random_
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from placecode.crypto import BundleHeader, sign_bundle
+from placecode.crypto import BundleHeader, decoy_entries, sign_bundle
 from placecode.crypto import constants as c
 
 from .errors import ServiceError
@@ -41,13 +40,6 @@ class Built:
     sequence: int
     entries: int
     size: int
-
-
-def decoys(count: int, lengths: Sequence[int], random: Callable[[int], bytes]) -> list[bytes]:
-    """Random entries whose lengths follow those of real ones (pending, else published)."""
-    choose = random_.Random(random(16))
-    pool = list(lengths) or [c.MIN_ENTRY_BYTES]
-    return [random(choose.choice(pool)) for _ in range(count)]
 
 
 def build(
@@ -97,7 +89,7 @@ def build(
     else:
         last.sequence, last.created_at = sequence, now
     shortfall = max(0, policy.min_entries - len(pending))
-    published = pending + decoys(shortfall, lengths, random)
+    published = pending + decoy_entries(shortfall, lengths, random)
     header = BundleHeader(
         keys.public.key_id,
         sequence,
