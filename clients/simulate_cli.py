@@ -1,16 +1,25 @@
-"""``placecode simulate``: the population-scale simulation, as a command."""
+"""``placecode simulate``: the population-scale simulation, as a command.
+
+Its options are generated from :class:`Config`'s fields, whose metadata carry
+each option's name, range and help: a default is written once, in the config.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
 
-from .simulate import ATTACKERS, Config, plot
+from .simulate import ATTACKERS, Config, Result, plot
 from .simulate import simulate as run
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _policy(text: str) -> tuple[int, ...]:
@@ -23,109 +32,56 @@ def _policy(text: str) -> tuple[int, ...]:
     return levels
 
 
+def _range(kind: type, lo: float | None, hi: float | None) -> click.ParamType[Any]:
+    if lo is None and hi is None:
+        return click.INT if kind is int else click.FLOAT
+    if kind is int:
+        return click.IntRange(None if lo is None else int(lo), None if hi is None else int(hi))
+    return click.FloatRange(lo, hi)
+
+
+def config_options(command: F) -> F:
+    """Adds one option per :class:`Config` field, in the fields' order."""
+    for f in reversed(fields(Config)):
+        meta = f.metadata
+        if not meta.get("cli"):
+            continue
+        assert f.default is not MISSING
+        help_text = meta["help"] or None
+        if f.name == "attackers":
+            command = click.option("--no-attackers", is_flag=True, help="Run without attackers.")(
+                command
+            )
+            command = click.option(
+                "--attacker",
+                "attackers",
+                multiple=True,
+                type=click.Choice(ATTACKERS),
+                help=help_text,
+            )(command)
+            continue
+        if f.name == "policies":
+            command = click.option(
+                "--policy", "policies", multiple=True, metavar="LEVELS", help=help_text
+            )(command)
+            continue
+        flag = "--" + (meta["name"] or f.name.replace("_", "-"))
+        if isinstance(f.default, bool):
+            command = click.option(flag, f.name, is_flag=True, help=help_text)(command)
+            continue
+        command = click.option(
+            flag,
+            f.name,
+            type=_range(type(f.default), meta["lo"], meta["hi"]),
+            default=f.default,
+            show_default=True,
+            help=help_text,
+        )(command)
+    return command
+
+
 @click.command("simulate")
-@click.option("--visitors", type=click.IntRange(1), default=1000, show_default=True)
-@click.option("--venues", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--days", type=click.IntRange(1, 366), default=14, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--visits-per-day", type=click.FloatRange(0), default=1.0, show_default=True)
-@click.option(
-    "--zipf",
-    type=click.FloatRange(0),
-    default=1.0,
-    show_default=True,
-    help="Venue popularity ~ 1 / rank ** ZIPF.",
-)
-@click.option(
-    "--screen-share",
-    type=click.FloatRange(0, 1),
-    default=0.3,
-    show_default=True,
-    help="Share of venues with a rotating screen.",
-)
-@click.option(
-    "--checkout-share",
-    type=click.FloatRange(0, 1),
-    default=0.8,
-    show_default=True,
-    help="Share of stays checked out by hand on leaving (the rest: automatic).",
-)
-@click.option(
-    "--rescan-share",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Share of hand check-outs done by rescanning the code.",
-)
-@click.option(
-    "--incidence",
-    type=click.FloatRange(0, 1),
-    default=0.0002,
-    show_default=True,
-    help="Daily chance of an infection outside venues.",
-)
-@click.option(
-    "--transmission",
-    type=click.FloatRange(0, 1),
-    default=0.0005,
-    show_default=True,
-    help="Chance that 15 shared minutes at a venue pass an infection.",
-)
-@click.option(
-    "--detection",
-    type=click.FloatRange(0, 1),
-    default=0.7,
-    show_default=True,
-    help="Share of infections confirmed by a test.",
-)
-@click.option(
-    "--consent",
-    type=click.FloatRange(0, 1),
-    default=0.6,
-    show_default=True,
-    help="Share of confirmed cases who upload.",
-)
-@click.option("--upload-delay-hours", type=click.FloatRange(0), default=12.0, show_default=True)
-@click.option(
-    "--owner-reach",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Share of a case's venues whose owner confirms the window.",
-)
-@click.option(
-    "--attacker",
-    "attackers",
-    multiple=True,
-    type=click.Choice(ATTACKERS),
-    help="Attackers to include (repeat); default all.",
-)
-@click.option("--no-attackers", is_flag=True, help="Run without attackers.")
-@click.option("--scraped-posters", type=click.IntRange(0), default=10, show_default=True)
-@click.option(
-    "--policy",
-    "policies",
-    multiple=True,
-    metavar="LEVELS",
-    help="Evidence levels that warn, e.g. 1,2,3 (repeat; first is primary). "
-    "Default: 1,2,3 then 1,2 then 1.",
-)
-@click.option(
-    "--min-overlap",
-    type=click.IntRange(1, 720),
-    default=10,
-    show_default=True,
-    help="Shared minutes before a device warns.",
-)
-@click.option("--min-bundle-entries", type=click.IntRange(0), default=200, show_default=True)
-@click.option("--dummy-uploads-per-day", type=click.FloatRange(0), default=0.1, show_default=True)
-@click.option(
-    "--workers",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Processes that match devices (results do not depend on it).",
-)
+@config_options
 @click.option(
     "--json",
     "json_path",
@@ -138,11 +94,6 @@ def _policy(text: str) -> tuple[int, ...]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a PNG plot to this file.",
 )
-@click.option(
-    "--exact-check-outs",
-    is_flag=True,
-    help="Every device derives its own tags (CheckIn.check_out); same results, slower.",
-)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def simulate(
     json_path: Path | None,
@@ -151,17 +102,13 @@ def simulate(
     no_attackers: bool,
     attackers: tuple[str, ...],
     policies: tuple[str, ...],
-    incidence: float,
-    min_overlap: int,
-    **options: float,
+    **options: Any,
 ) -> None:
     """Simulate check-ins, cases, uploads, attackers and matching at population scale."""
     config = Config(
         attackers=() if no_attackers else attackers or ATTACKERS,
         policies=tuple(_policy(p) for p in policies) or Config.policies,
-        community_incidence=incidence,
-        min_overlap_minutes=min_overlap,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     bar = tqdm(
         total=config.days,
@@ -176,7 +123,7 @@ def simulate(
     with bar:
         result = run(config, progress=progress)
     if json_path is not None:
-        text = json.dumps(result, indent=2) + "\n"
+        text = json.dumps(result.to_json(), indent=2) + "\n"
         if str(json_path) == "-":
             click.echo(text, nl=False)
         else:
@@ -187,21 +134,21 @@ def simulate(
         click.echo(_summary(result))
 
 
-def _summary(result: dict[str, object]) -> str:
-    def percent(x: object) -> str:
-        return "n/a" if x is None else f"{100 * float(x):.1f}%"  # type: ignore[arg-type]
+def _summary(result: Result) -> str:
+    def percent(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
 
-    lines = [f"simulated in {result['wall_s']:.1f} s"]
-    for name in result["warnings_by_policy"]:  # type: ignore[attr-defined]
+    lines = [f"simulated in {result.wall_s:.1f} s"]
+    for name in result.warnings_by_policy:
         lines.append(
-            f"policy {name:6}: {result['warnings_by_policy'][name]:7} warnings, "  # type: ignore[index]
-            f"{result['false_warnings_by_policy'][name]:6} false, "  # type: ignore[index]
-            f"precision {percent(result['precision_by_policy'][name])}, "  # type: ignore[index]
-            f"recall {percent(result['recall_by_policy'][name])}"  # type: ignore[index]
+            f"policy {name:6}: {result.warnings_by_policy[name]:7} warnings, "
+            f"{result.false_warnings_by_policy[name]:6} false, "
+            f"precision {percent(result.precision_by_policy[name])}, "
+            f"recall {percent(result.recall_by_policy[name])}"
         )
-    lines.append(f"bytes per device per day: {result['bytes_per_device_per_day']:,.0f}")
-    lines.append(f"matching: {result['match_us_per_device_day']:.1f} us per device and day")
+    lines.append(f"bytes per device per day: {result.bytes_per_device_per_day:,.0f}")
+    lines.append(f"matching: {result.match_us_per_device_day:.1f} us per device and day")
     return "\n".join(lines)
 
 
-__all__ = ["simulate"]
+__all__ = ["config_options", "simulate"]

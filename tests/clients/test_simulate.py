@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from placecode.cli import main
-from placecode.clients.simulate import Config, simulate
+from placecode.clients.simulate import Config, Result, simulate
 
 #: keys whose values are measured times, different on every run
 TIMINGS = {"wall_s", "wall_s_by_phase", "match_cpu_s_total", "match_us_per_device_day"}
@@ -36,8 +36,8 @@ EXACT = replace(SMALL, checkout_share=1.0)
 STRUCTURAL_MISSES = {"screen day code differs", "split across bundles"}
 
 
-def untimed(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k not in TIMINGS}
+def untimed(result: Result) -> dict[str, Any]:
+    return {k: v for k, v in result.to_json().items() if k not in TIMINGS}
 
 
 def test_command_writes_json_and_png(tmp_path: Path) -> None:
@@ -99,35 +99,35 @@ def test_shared_tag_derivation_changes_no_result() -> None:
 
 def test_without_attackers_every_warning_is_a_true_exposure() -> None:
     result = simulate(replace(EXACT, attackers=()))
-    assert result["counts"]["true exposed visits"] > 0
-    assert result["precision_by_policy"] == {"1,2,3": 1.0, "1,2": 1.0, "1": 1.0}
-    assert set(result["missed_by_cause"]) <= STRUCTURAL_MISSES
-    missed = sum(result["missed_by_cause"].values())
-    assert result["recall"] == 1 - missed / result["counts"]["true exposed visits"]
+    assert result.counts["true exposed visits"] > 0
+    assert result.precision_by_policy == {"1,2,3": 1.0, "1,2": 1.0, "1": 1.0}
+    assert set(result.missed_by_cause) <= STRUCTURAL_MISSES
+    missed = sum(result.missed_by_cause.values())
+    assert result.recall == 1 - missed / result.counts["true exposed visits"]
 
 
 def test_attackers_warn_only_where_self_reported_entries_do() -> None:
     result = simulate(EXACT)
-    by_attacker = result["false_warnings_by_attacker"]
+    by_attacker = result.false_warnings_by_attacker
     assert by_attacker["scraper"]["1,2,3"] > 0
     for name in ("scraper", "fake-uploader", "stale-screen", "forger"):
         assert by_attacker[name]["1,2"] == by_attacker[name]["1"] == 0
-    assert result["false_warnings_by_policy"]["1,2"] == 0
-    assert result["false_warnings_by_policy"]["1"] == 0
-    assert result["counts"]["stale check-ins refused"] == EXACT.days
+    assert result.false_warnings_by_policy["1,2"] == 0
+    assert result.false_warnings_by_policy["1"] == 0
+    assert result.counts["stale check-ins refused"] == EXACT.days
 
 
 def test_forged_presence_proofs_never_warn() -> None:
     result = simulate(replace(EXACT, attackers=("forger",)))
-    assert result["entries_by_source"]["forger"] > 0
-    assert result["false_warnings_by_policy"] == {"1,2,3": 0, "1,2": 0, "1": 0}
+    assert result.entries_by_source["forger"] > 0
+    assert result.false_warnings_by_policy == {"1,2,3": 0, "1,2": 0, "1": 0}
 
 
 def test_automatic_check_outs_cost_precision_not_attackers() -> None:
     result = simulate(replace(SMALL, attackers=(), checkout_share=0.0))
-    false = result["false_warnings_by_policy"]["1,2,3"]
+    false = result.false_warnings_by_policy["1,2,3"]
     assert false > 0
-    assert result["false_warnings_by_attacker"] == {"honest": result["false_warnings_by_policy"]}
+    assert result.false_warnings_by_attacker == {"honest": result.false_warnings_by_policy}
 
 
 @settings(max_examples=8)
@@ -154,6 +154,41 @@ def test_precision_is_one_without_attackers(
         community_incidence=0.05,
     )
     result = simulate(config)
-    for precision in result["precision_by_policy"].values():
+    for precision in result.precision_by_policy.values():
         assert precision in (None, 1.0)
-    assert set(result["missed_by_cause"]) <= STRUCTURAL_MISSES
+    assert set(result.missed_by_cause) <= STRUCTURAL_MISSES
+
+
+def test_every_config_field_is_an_option_with_its_default(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    assert main(["simulate", "--days", "1", "--visitors", "20", "--json", str(out), "--quiet"]) == 0
+    parameters = json.loads(out.read_text())["parameters"]
+    expected = {**asdict(replace(Config(), days=1, visitors=20))}
+    expected["policies"] = ["1,2,3", "1,2", "1"]
+    expected["attackers"] = list(Config().attackers)
+    assert parameters == expected
+
+
+def test_options_reach_the_config(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    args = ["simulate", "--days", "2", "--visitors", "30", "--incidence", "0.25"]
+    args += ["--min-overlap", "20", "--attacker", "forger", "--policy", "1", "--zipf", "0.5"]
+    assert main([*args, "--exact-check-outs", "--json", str(out), "--quiet"]) == 0
+    parameters = json.loads(out.read_text())["parameters"]
+    assert parameters["community_incidence"] == 0.25
+    assert parameters["min_overlap_minutes"] == 20
+    assert parameters["attackers"] == ["forger"]
+    assert parameters["policies"] == ["1"]
+    assert parameters["zipf"] == 0.5
+    assert parameters["exact_check_outs"] is True
+
+
+def test_option_ranges_come_from_the_config(capsys: Any) -> None:
+    assert main(["simulate", "--days", "367"]) == 2
+    assert main(["simulate", "--screen-share", "1.5"]) == 2
+    assert "0<=x<=1" in capsys.readouterr().err
+
+
+def test_a_result_reads_back_from_its_json() -> None:
+    result = simulate(replace(SMALL, days=2, visitors=40))
+    assert Result.from_json(json.loads(json.dumps(result.to_json()))) == result
