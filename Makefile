@@ -38,7 +38,7 @@ install: $(STAMP) $(CJK_FONT) web
 
 test: install
 	node $(WEB)/build.mjs --tests
-	node --test $(WEB)/build/test/
+	node --test $(WEB)/build/test/*.test.js
 	$(BIN)/python -m pytest -q -n 2
 
 # mypy resolves imports by folder, and our folders install under placecode.*:
