@@ -119,9 +119,17 @@ export function formatTan(raw: string): string {
   return [raw.slice(0, 4), raw.slice(4, 8), raw.slice(8, 12)].join("-");
 }
 
-/** A TAN as typed by a person (any case, spaces and hyphens) in the service's form; DecodeError otherwise. */
+/**
+ * A TAN as typed by a person in the service's form: case, spaces and hyphens do
+ * not matter, and Crockford's look-alikes read as the digit they look like (O as
+ * 0, I and L as 1), as the service reads them; DecodeError for anything else.
+ */
 export function normalizeTan(text: string): string {
-  const raw = text.replace(/[\s-]/g, "").toUpperCase();
+  const raw = text
+    .replace(/[\s-]/g, "")
+    .toUpperCase()
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
   if (raw.length !== TAN_CHARS || [...raw].some((ch) => !TAN_ALPHABET.includes(ch))) {
     throw new DecodeError("this is not a TAN: a TAN from your health authority looks like ABCD-EFGH-JKMN");
   }
