@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +22,11 @@ from placecode.crypto import Error
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 #: seconds to wait for the service before giving up
 TIMEOUT = 20.0
+#: the largest bundle the app downloads: far above a busy hour's bundle (about
+#: 70 bytes an entry), far below what would strain a phone's memory
+MAX_BUNDLE_BYTES = 32 * 1024 * 1024
+#: bytes read from the network at a time while downloading a bundle
+CHUNK_BYTES = 64 * 1024
 
 
 class ServiceError(Error):
@@ -37,12 +44,22 @@ class UnreachableError(ServiceError):
 
 @dataclass(frozen=True)
 class BundleInfo:
-    """One row of the bundle index."""
+    """What the app takes from a row of the bundle index: where a bundle is, how big.
+
+    The index is not signed: the app trusts none of it beyond where to look and
+    how much to read, and checks the bytes against ``sha256`` and the signature.
+    """
 
     sequence: int
     url: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class IndexRow(BundleInfo):
+    """A whole row of the bundle index, as the authority's statistics show it (unsigned)."""
+
     created_at: int
     first_hour: int
     last_hour: int
@@ -134,12 +151,13 @@ class Client:
     def consent(self, sealed: bytes) -> None:
         self._request("POST", "/v1/consent", sealed, "application/octet-stream")
 
-    def bundle_index(self, after: int | None = None) -> list[BundleInfo]:
+    def bundle_index(self, after: int | None = None) -> list[IndexRow]:
+        """The bundle index (above ``after``), unsigned: only the bundles themselves are."""
         path = "/v1/bundles" if after is None or after < 0 else f"/v1/bundles?after={after}"
         doc = self._json("GET", path)
         try:
             return [
-                BundleInfo(
+                IndexRow(
                     int(b["sequence"]),
                     str(b["url"]),
                     int(b["size"]),
@@ -156,10 +174,76 @@ class Client:
                 f"the service at {self.base} sent a malformed bundle index"
             ) from None
 
-    def bundle(self, info: BundleInfo) -> bytes:
-        """The bundle's bytes; its signature is for the caller to verify."""
-        _, _, data = self._request("GET", info.url or f"/v1/bundles/{info.sequence}")
-        return data
+    def bundle(
+        self,
+        info: BundleInfo,
+        *,
+        deadline: float | None = None,
+        have: bytes | None = None,
+        max_bytes: int = MAX_BUNDLE_BYTES,
+    ) -> bytes:
+        """The bundle's bytes; its signature is for the caller to verify.
+
+        Reads at most ``info.size`` bytes (itself at most ``max_bytes``), in
+        chunks, and gives up at ``deadline`` (``time.monotonic()``): a server or
+        CDN that sends more than it declared, or drips its answer, gets nowhere.
+        ``have`` is a copy the app already holds: it is asked for with
+        ``If-None-Match`` and returned as it is when the server answers 304.
+        """
+        what = f"bundle {info.sequence}"
+        if not 0 < info.size <= max_bytes:
+            raise ServiceError(
+                f"the service declares {what} as {info.size:,} bytes, outside what the app "
+                f"accepts (1 to {max_bytes:,}): nothing was downloaded"
+            )
+        url = urllib.parse.urljoin(
+            self.base + "/", (info.url or f"/v1/bundles/{info.sequence}").lstrip("/")
+        )
+        request = urllib.request.Request(url, method="GET")
+        if have is not None:
+            request.add_header("If-None-Match", f'"{hashlib.sha256(have).hexdigest()}"')
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout(deadline, what)) as response:
+                declared = response.headers.get("Content-Length")
+                if declared is not None and declared.strip() != str(info.size):
+                    raise ServiceError(
+                        f"the service sent {what} with another size than its index declares"
+                    )
+                return self._read_bounded(response, info.size, deadline, what)
+        except urllib.error.HTTPError as e:
+            if e.code == 304 and have is not None:
+                return have
+            raise self._refusal(e) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            raise UnreachableError(
+                f"cannot download {what} from {self.base}: the service stopped answering"
+            ) from None
+
+    def _timeout(self, deadline: float | None, what: str) -> float:
+        if deadline is None:
+            return self.timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ServiceError(
+                f"downloading {what} took too long: try again later (nothing of it was kept)"
+            )
+        return min(self.timeout, left)
+
+    def _read_bounded(self, response: Any, size: int, deadline: float | None, what: str) -> bytes:
+        data = bytearray()
+        while True:
+            chunk = response.read1(min(CHUNK_BYTES, size + 1 - len(data)))
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > size:
+                raise ServiceError(
+                    f"the service sent more of {what} than its index declares: refused"
+                )
+            self._timeout(deadline, what)
+        if len(data) != size:
+            raise ServiceError(f"the service sent {what} cut short: try again later")
+        return bytes(data)
 
     # --- staff ------------------------------------------------------------------------
 

@@ -308,9 +308,14 @@ def sync(
     if result.pinned:
         click.echo(f"Trusting health authority key {result.key_id} from now on.")
     click.echo(
-        f"Checked {result.new_bundles} new bundle(s) ({result.downloaded_bytes:,} bytes), "
-        "all signed by your health authority."
+        f"Kept {result.new_bundles} new bundle(s) ({result.downloaded_bytes:,} bytes "
+        "downloaded), all signed by your health authority."
     )
+    if result.expired_bundles:
+        click.echo(
+            f"Dropped {result.expired_bundles} more signed bundle(s): all their hours are "
+            f"older than {diary.retention_days} days."
+        )
     for w in result.withdrawn:
         click.echo(f"Warning #{w.id} for {w.venue} was withdrawn by the health authority.")
     for w in result.new:

@@ -482,18 +482,21 @@ class Diary:
         return config.retention_days if config else c.RETENTION_DAYS
 
     def purge(self, now: int) -> int:
-        """Deletes visits and bundles older than the retention period; returns visits deleted."""
+        """Deletes visits and bundles older than the retention period; returns visits deleted.
+
+        A bundle goes by the hours its signed header covers. Bundle files the
+        diary no longer lists and will not ask for again are removed too.
+        """
         cutoff = now - self.retention_days * 86400
         old = [s.id for s in self.visits if s.visit.left_at <= cutoff]
         for visit_id in old:
             self.delete(visit_id)
-        kept = []
-        for stored in self._state.bundles:
-            if (stored.last_hour + 1) * 3600 <= cutoff:
-                self._bundle_path(stored.sequence).unlink(missing_ok=True)
-            else:
-                kept.append(stored)
-        self._state.bundles = kept
+        self._state.bundles = [b for b in self._state.bundles if (b.last_hour + 1) * 3600 > cutoff]
+        listed = {b.sequence for b in self._state.bundles}
+        for path in (self.directory / BUNDLE_DIR).glob("*.bin"):
+            if path.stem.isdigit() and int(path.stem) not in listed:
+                if int(path.stem) <= self._state.last_sequence:
+                    path.unlink(missing_ok=True)
         return len(old)
 
     # --- warnings ----------------------------------------------------------------------
@@ -586,9 +589,25 @@ class Diary:
                 ) from None
         return out
 
+    def holds(self, sequence: int) -> bool:
+        """Whether the diary keeps the bundle of this sequence."""
+        return any(b.sequence == sequence for b in self._state.bundles)
+
+    def bundle_file(self, sequence: int) -> bytes | None:
+        """The bytes of ``bundles/<sequence>.bin`` if there is such a file, kept or not.
+
+        Sync offers them with ``If-None-Match``, and verifies them like a download.
+        """
+        try:
+            return self._bundle_path(sequence).read_bytes()
+        except OSError:
+            return None
+
     def forget_bundles(self) -> None:
-        for stored in self._state.bundles:
-            self._bundle_path(stored.sequence).unlink(missing_ok=True)
+        """Forgets every bundle, so the next sync downloads all again.
+
+        The files stay until then: an unchanged one is not downloaded twice.
+        """
         self._state.bundles = []
         self._state.last_sequence = -1
 

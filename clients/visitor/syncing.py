@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from placecode.crypto import Bundle, Error, UploadRequest
 from placecode.crypto import constants as c
 from placecode.crypto.rules import random_tan
 
-from ..http import Client
+from ..http import Client, IndexRow
 from .diary import BundleRejected, Diary, DiaryError, RandomBytes, ServiceConfig, StoredWarning
 
 #: called with (bytes just downloaded, total bytes to download)
@@ -21,6 +22,8 @@ Progress = Callable[[int, int], None]
 MAX_DUMMY_ENTRIES = 120
 #: how likely each sync is to send a dummy upload, unless configured otherwise
 DEFAULT_DUMMY_PROBABILITY = 0.3
+#: how long a sync's downloads may take in all before it gives up, keeping nothing
+SYNC_SECONDS = 600.0
 
 
 def parse_pin(text: str) -> bytes:
@@ -78,6 +81,8 @@ class SyncResult:
     withdrawn: list[StoredWarning]
     warnings: list[StoredWarning]
     dummy_sent: bool
+    #: verified bundles whose hours had all passed the retention period: dropped at once
+    expired_bundles: int = 0
 
 
 def _chance(random: RandomBytes, probability: float) -> bool:
@@ -105,37 +110,52 @@ def sync(
     dummy_probability: float = DEFAULT_DUMMY_PROBABILITY,
     progress: Progress | None = None,
     report: UploadRequest | None = None,
+    seconds: float = SYNC_SECONDS,
 ) -> SyncResult:
     """Downloads and verifies new bundles, matches locally, sends a dummy upload by chance.
 
     Every bundle is verified before any is kept: a tampered or replayed one
-    leaves the diary as it was. A ``report`` (a real upload) takes the dummy's
-    place, so a report makes the same requests, in the same order, as a sync
-    that sends a dummy; its failure is raised, a dummy's ignored.
+    leaves the diary as it was, and so does a download that outlasts
+    ``seconds``. The index is not signed, so it only says where to look: a
+    bundle is kept or dropped by its signed header, and a sequence the index
+    skips is asked for by number (an index that hides one is refused). A
+    ``report`` (a real upload) takes the dummy's place, so a report makes the
+    same requests, in the same order, as a sync that sends a dummy; its failure
+    is raised, a dummy's ignored.
     """
+    deadline = time.monotonic() + seconds
     config, pinned = fetch_config(diary, client, authority_key)
     authority = config.authority
-    index = [
-        b for b in client.bundle_index(diary.last_sequence) if b.sequence > diary.last_sequence
-    ]
-    total = sum(b.size for b in index)
-    fetched: list[tuple[Bundle, bytes]] = []
     last = diary.last_sequence
-    for info in sorted(index, key=lambda b: b.sequence):
-        data = client.bundle(info)
+    index = {b.sequence: b for b in client.bundle_index(last) if b.sequence > last}
+    total = sum(b.size for b in index.values())
+    fetched: list[tuple[Bundle, bytes]] = []
+    for sequence in _wanted(diary, index):
+        info = index.get(sequence)
+        if info is None:
+            raise BundleRejected(
+                f"the service's bundle index skips bundle {sequence}, which this device "
+                "needs to stay complete: nothing was kept; try again later, and tell your "
+                "health authority if this stays"
+            )
+        data = client.bundle(info, deadline=deadline, have=diary.bundle_file(sequence))
         if progress:
             progress(len(data), total)
         try:
             if hashlib.sha256(data).hexdigest() != info.sha256.lower():
                 raise crypto.VerificationError()
             bundle = Bundle.verify(data, authority, after_sequence=last)
+            if bundle.header.sequence != sequence:
+                raise crypto.VerificationError()
         except crypto.VerificationError:
             raise BundleRejected(
-                f"bundle {info.sequence} from the service failed verification (altered, "
+                f"bundle {sequence} from the service failed verification (altered, "
                 "replayed or signed by another key): nothing was kept"
             ) from None
-        last = bundle.header.sequence
+        last = sequence
         fetched.append((bundle, data))
+    cutoff = now - diary.retention_days * 86400
+    expired = [b for b, _ in fetched if (b.header.last_hour + 1) * 3600 <= cutoff]
     diary.add_bundles(fetched)
     diary.purge(now)
     new, withdrawn, warnings = _rematch(diary, config, now)
@@ -150,13 +170,28 @@ def sync(
     return SyncResult(
         authority.key_id.hex(),
         pinned,
-        len(fetched),
+        len(fetched) - len(expired),
         sum(len(d) for _, d in fetched),
         new,
         withdrawn,
         warnings,
         dummy,
+        len(expired),
     )
+
+
+def _wanted(diary: Diary, index: dict[int, IndexRow]) -> list[int]:
+    """The sequences to download: those listed, and any the index skips among them.
+
+    The service purges its oldest bundles first, so only a run at the start may
+    be missing, and only when this device holds no bundle that the missing ones
+    would follow: a device that holds its last bundle wants every one after it.
+    """
+    if not index:
+        return []
+    last = diary.last_sequence
+    first = last + 1 if diary.holds(last) else min(index)
+    return list(range(first, max(index) + 1))
 
 
 def _rematch(

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,16 @@ class StubService:
     consents: list[bytes] = field(default_factory=list)
     tamper: bool = False
     url: str = ""
+    #: hostile index: these fields replace every row's; these sequences are left out
+    index_override: dict[str, object] = field(default_factory=dict)
+    hidden: set[int] = field(default_factory=set)
+    #: hostile bundle server: send this many more bytes than the bundle, without a
+    #: Content-Length; or send the bundle one byte every ``drip`` seconds
+    endless: int = 0
+    drip: float = 0.0
+    #: (path, If-None-Match) of every bundle request, and how many were answered 304
+    bundle_requests: list[tuple[str, str | None]] = field(default_factory=list)
+    not_modified: int = 0
 
     def config(self) -> tuple[bytes, bytes]:
         public = self.keys.public
@@ -76,12 +87,22 @@ def serve(stub: StubService) -> Iterator[StubService]:
                 data = stub.bundles[int(self.path.rsplit("/", 1)[1]) - 1]
                 if stub.tamper:
                     data = data[:-70] + bytes([data[-70] ^ 1]) + data[-69:]
-                self._send(200, data, "application/octet-stream")
+                etag = f'"{hashlib.sha256(data).hexdigest()}"'
+                stub.bundle_requests.append((self.path, self.headers.get("If-None-Match")))
+                if self.headers.get("If-None-Match") == etag:
+                    stub.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                elif stub.endless or stub.drip:
+                    self._hostile(data)
+                else:
+                    self._send(200, data, "application/octet-stream")
             elif self.path.startswith("/v1/bundles"):
                 after = int(self.path.partition("after=")[2] or -1)
                 rows = []
                 for seq, data in enumerate(stub.bundles, 1):
-                    if seq > after:
+                    if seq > after and seq not in stub.hidden:
                         bundle = crypto.Bundle.verify(data, stub.keys.public)
                         rows.append(
                             {
@@ -93,12 +114,32 @@ def serve(stub: StubService) -> Iterator[StubService]:
                                 "first_hour": bundle.header.first_hour,
                                 "last_hour": bundle.header.last_hour,
                                 "entries": bundle.count,
+                                **stub.index_override,
                             }
                         )
                 doc = {"key_id": stub.keys.public.key_id.hex(), "bundles": rows}
                 self._send(200, json.dumps(doc).encode())
             else:
                 self._send(404, b'{"error": {"code": "not_found", "message": "not found"}}')
+
+        def _hostile(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                if stub.drip:
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(stub.drip)
+                else:
+                    self.wfile.write(data)
+                    for _ in range(stub.endless // 65536):
+                        self.wfile.write(bytes(65536))
+            except OSError:
+                pass  # the client hung up, as it should
+            self.close_connection = True
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers["Content-Length"]))
