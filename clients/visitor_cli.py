@@ -18,16 +18,48 @@ from placecode.crypto import constants as c
 from . import qr, visitor
 from ._cli import at_option, format_time, parse_time, server_option
 from .http import Client, server_url
-from .visitor import LEVEL_LABELS, Diary, StoredVisit, StoredWarning
+from .visitor import LEVEL_LABELS, Diary, DiaryError, StoredVisit, StoredWarning
+from .visitor.diary import uses_key_file
 
 
 @dataclass
 class Settings:
     directory: Path
-    passphrase: str | None
+    #: --passphrase: ask for the passphrase on the terminal
+    ask: bool
+    passphrase_file: Path | None
+
+    def passphrase(self) -> str | None:
+        """The diary's passphrase: from a file or PLACECODE_PASSPHRASE (for scripts), or asked.
+
+        Never from the command line, where other users of the machine can read it.
+        """
+        given = self.ask or self.passphrase_file is not None
+        env = os.environ.get("PLACECODE_PASSPHRASE")
+        if (given or env is not None) and (self.directory / visitor.KEY_FILE).exists():
+            raise DiaryError(uses_key_file(self.directory))
+        if self.passphrase_file is not None:
+            try:
+                text = self.passphrase_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise DiaryError(f"cannot read the passphrase file: {e}") from None
+            return text.splitlines()[0] if text else ""
+        if env is not None:
+            return env
+        protected = (self.directory / visitor.SALT_FILE).exists()
+        if self.ask or (protected and sys.stdin.isatty()):
+            new = not protected and not (self.directory / visitor.DIARY_FILE).exists()
+            answer: str = click.prompt(
+                "Passphrase of the diary" if not new else "Choose a passphrase for the diary",
+                hide_input=True,
+                confirmation_prompt=new,
+                err=True,
+            )
+            return answer
+        return None
 
     def open(self, now: int) -> Diary:
-        diary = Diary.open(self.directory, passphrase=self.passphrase)
+        diary = Diary.open(self.directory, passphrase=self.passphrase())
         closed = diary.expire(now)
         if closed is not None:
             click.echo(
@@ -50,13 +82,22 @@ pass_settings = click.make_pass_decorator(Settings)
 )
 @click.option(
     "--passphrase",
-    envvar="PLACECODE_PASSPHRASE",
-    help="protect the diary with a passphrase instead of a key file [env PLACECODE_PASSPHRASE]",
+    "ask",
+    is_flag=True,
+    help="protect the diary with a passphrase instead of a key file: you are asked for it "
+    "(scripts: --passphrase-file or env PLACECODE_PASSPHRASE)",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="read the diary's passphrase from the first line of this file",
 )
 @click.pass_context
-def visit(ctx: click.Context, data_dir: Path | None, passphrase: str | None) -> None:
+def visit(
+    ctx: click.Context, data_dir: Path | None, ask: bool, passphrase_file: Path | None
+) -> None:
     """Visitors: check in, sync, report, contact."""
-    ctx.obj = Settings(data_dir or visitor.default_directory(), passphrase)
+    ctx.obj = Settings(data_dir or visitor.default_directory(), ask, passphrase_file)
 
 
 def _read_code(photo: Path | None, url: str | None) -> VenueCode:

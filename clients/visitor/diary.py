@@ -50,6 +50,10 @@ ARGON2_MEMORY_KIB = 64 * 1024
 ARGON2_TIME_COST = 3
 #: the version of the diary's plaintext format
 STATE_VERSION = 1
+#: the diary's plaintext is padded to this many bytes, or to the next power of two
+#: above: its size tells only the bucket, not the number of visits (one visit
+#: is about 400 bytes, so the smallest bucket holds some 150 visits)
+PAD_MIN_BYTES = 64 * 1024
 
 LEVEL_LABELS = {
     EvidenceLevel.VENUE_CONFIRMED: "venue-confirmed: the venue owner confirmed the outbreak",
@@ -280,6 +284,22 @@ class DiaryState:
 # --- the diary ---------------------------------------------------------------------
 
 
+def uses_key_file(directory: Path) -> str:
+    """Why a passphrase cannot open the diary in ``directory``: it has a key file."""
+    return (
+        f"the diary in {directory} is protected by its key file, not a passphrase: "
+        "leave out --passphrase, --passphrase-file and PLACECODE_PASSPHRASE"
+    )
+
+
+def _pad(plain: bytes) -> bytes:
+    """JSON padded with spaces (which JSON ignores) to a bucket's size."""
+    size = PAD_MIN_BYTES
+    while size < len(plain):
+        size *= 2
+    return plain.ljust(size, b" ")
+
+
 def _derive_key(passphrase: str, salt: bytes) -> bytes:
     """Argon2id (libsodium's, parallelism 1): byte-identical to argon2-cffi's with these costs."""
     return nacl.pwhash.argon2id.kdf(
@@ -338,15 +358,20 @@ class Diary:
             directory / SALT_FILE,
             directory / DIARY_FILE,
         )
+        if passphrase is not None and not passphrase.strip():
+            raise DiaryError("an empty passphrase protects nothing: choose a real one")
         try:
             if salt_path.exists():
                 if passphrase is None:
                     raise DiaryError(
                         f"the diary in {directory} is protected by a passphrase: "
-                        "set PLACECODE_PASSPHRASE or pass --passphrase"
+                        "pass --passphrase to be asked for it (or, in scripts, "
+                        "--passphrase-file or PLACECODE_PASSPHRASE)"
                     )
                 key = _derive_key(passphrase, salt_path.read_bytes())
             elif key_path.exists():
+                if passphrase is not None:
+                    raise DiaryError(uses_key_file(directory))
                 key = key_path.read_bytes()
             elif box_path.exists():
                 raise DiaryError(f"the key of the diary in {directory} is missing")
@@ -381,7 +406,7 @@ class Diary:
         return cls(directory, box, state, random)
 
     def save(self) -> None:
-        plain = json.dumps(self._state.to_json(), separators=(",", ":")).encode()
+        plain = _pad(json.dumps(self._state.to_json(), separators=(",", ":")).encode())
         nonce = self.random(nacl.secret.SecretBox.NONCE_SIZE)
         write_private(self.directory / DIARY_FILE, bytes(self._box.encrypt(plain, nonce)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import pytest
 from placecode import crypto
 from placecode.cli import main
 from placecode.clients import venue
+from placecode.clients import visitor as visitor_files
 from placecode.crypto import AuthorityKeys
 
 from .stub import StubService, serve
@@ -275,3 +277,53 @@ def test_keygen_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_staff_commands_need_a_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "authority", "issue-tan", "--server", "http://127.0.0.1:9")
     assert code == 1 and "staff token" in err
+
+
+@pytest.mark.filterwarnings("ignore::getpass.GetPassWarning")  # stdin is not a terminal here
+def test_the_passphrase_is_asked_or_read_never_taken_from_argv(
+    home: Path,
+    cafe: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = venue.load_key(cafe / "venue.key")[0].poster().to_url()
+    # a value on the command line, where `ps` shows it, is not a passphrase
+    code, _, err = run(capsys, "visit", "--passphrase", "hunter22", "check-in", "--url", url)
+    assert code != 0 and not home.exists()
+    # scripts: a file (its first line)
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse\nignored\n")
+    code, out, err = run(
+        capsys, "visit", "--passphrase-file", str(secret), "check-in", "--url", url, "--at", AT
+    )
+    assert code == 0, err
+    assert (home / visitor_files.SALT_FILE).exists() and not (
+        home / visitor_files.KEY_FILE
+    ).exists()
+    # without it, the protected diary does not open, and says how to open it
+    code, _, err = run(capsys, "visit", "list")
+    assert code != 0 and "--passphrase" in err
+    # asked on the terminal
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    code, out, err = run(capsys, "visit", "--passphrase", "list")
+    assert code == 0 and "Riverside Café" in out, err
+    monkeypatch.setenv("PLACECODE_PASSPHRASE", "battery staple")
+    code, _, err = run(capsys, "visit", "list")
+    assert code != 0 and "wrong passphrase" in err
+    monkeypatch.setenv("PLACECODE_PASSPHRASE", "")
+    code, _, err = run(capsys, "visit", "list")
+    assert code != 0 and "empty passphrase" in err
+
+
+def test_a_passphrase_for_a_key_file_diary_is_refused(
+    home: Path, cafe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = venue.load_key(cafe / "venue.key")[0].poster().to_url()
+    assert run(capsys, "visit", "check-in", "--url", url, "--at", AT)[0] == 0
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse\n")
+    code, _, err = run(capsys, "visit", "--passphrase-file", str(secret), "list")
+    assert code != 0 and "protected by its key file" in err
+    code, _, err = run(capsys, "visit", "--passphrase", "list")  # refused before asking
+    assert code != 0 and "protected by its key file" in err

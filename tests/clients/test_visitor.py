@@ -246,3 +246,31 @@ def test_passphrase_key_is_the_argon2_cffi_key() -> None:
 
     expected = "e3c889ca40ed01e6b6771fc8a5bf16e35ad60b41c9bd5d7e6d63adf51e50b0fd"
     assert _derive_key("correct horse", bytes(range(16))).hex() == expected
+
+
+def test_the_diary_file_size_does_not_count_visits(tmp_path: Path) -> None:
+    """The ciphertext grew about 400 bytes a visit; padded, one visit and fifty look alike."""
+    sizes = []
+    for visits in (0, 1, 50):
+        directory = tmp_path / str(visits)
+        diary = Diary.open(directory)
+        for i in range(visits):
+            diary.check_in(CAFE.poster(), T0 + i * 3600)
+            diary.check_out(T0 + i * 3600 + 1800)
+        diary.save()
+        sizes.append((directory / visitor.DIARY_FILE).stat().st_size)
+        assert len(Diary.open(directory).visits) == visits
+    assert len(set(sizes)) == 1
+
+
+def test_an_empty_passphrase_is_refused(tmp_path: Path) -> None:
+    for empty in ("", "  "):
+        with pytest.raises(DiaryError, match="empty passphrase"):
+            Diary.open(tmp_path, passphrase=empty)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_passphrase_for_a_key_file_diary_is_an_error(tmp_path: Path) -> None:
+    Diary.open(tmp_path).save()
+    with pytest.raises(DiaryError, match="protected by its key file"):
+        Diary.open(tmp_path, passphrase="correct horse")
