@@ -6,6 +6,7 @@ import bisect
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -84,20 +85,8 @@ def sign_bundle(
     return body + signing_key.sign(c.BUNDLE_LABEL + sha256(body))
 
 
-class _Tags(Sequence[bytes]):
-    """The sorted tag column of a bundle, read in place for bisect."""
-
-    def __init__(self, view: memoryview, count: int) -> None:
-        self._view = view
-        self._count = count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
-        if not 0 <= i < self._count:
-            raise IndexError(i)
-        return bytes(self._view[i * c.TAG_BYTES : (i + 1) * c.TAG_BYTES])
+#: §8 Lookup: one tag in this many is kept in a bundle's sparse index (reference only).
+_STRIDE = 16
 
 
 def _read_header(data: bytes) -> tuple[BundleHeader, int]:
@@ -166,33 +155,73 @@ class Bundle:
         last_end = int.from_bytes(body[payload_at - 4 : payload_at], "big") if count else 0
         if payload_at + last_end != len(body):
             raise VerificationError()
-        return cls(header, count, data, tags_at)
+        return cls(header, count, data if type(data) is bytes else bytes(data), tags_at)
 
     @property
     def data(self) -> bytes:
         return self._data
 
+    @cached_property
+    def _sparse(self) -> list[bytes]:
+        """Every ``_STRIDE``-th tag of the column: the only Python objects lookup builds."""
+        at, step = self._tags_at, _STRIDE * c.TAG_BYTES
+        end = at + self.count * c.TAG_BYTES
+        return [self._data[i : i + c.TAG_BYTES] for i in range(at, end, step)]
+
+    def _first(self, tag: bytes) -> int:
+        """Position of the first entry whose tag is ``tag``, or -1.
+
+        A bisect over the sparse index names the stretch of at most ``_STRIDE``
+        tags where ``tag`` would start; ``bytes.find`` scans that stretch of the
+        column in place, and a hit counts only at a tag boundary.
+        """
+        if len(tag) != c.TAG_BYTES:
+            return -1
+        sparse = self._sparse
+        block = bisect.bisect_left(sparse, tag)
+        if block == 0:  # tag <= the first tag
+            return 0 if sparse and sparse[0] == tag else -1
+        # sparse[block - 1] < tag <= sparse[block]: the first equal tag lies after
+        # position (block - 1) * _STRIDE and at most at block * _STRIDE
+        block_start = (block - 1) * _STRIDE
+        start = self._tags_at + block_start * c.TAG_BYTES
+        end = self._tags_at + min(self.count, block_start + 2 * _STRIDE) * c.TAG_BYTES
+        data = self._data
+        pos = data.find(tag, start, end)
+        while pos >= 0 and (pos - self._tags_at) % c.TAG_BYTES:
+            pos = data.find(tag, pos + 1, end)
+        return -1 if pos < 0 else (pos - self._tags_at) // c.TAG_BYTES
+
     def lookup(self, tag: bytes) -> list[bytes]:
         """The sealed entries (tag || nonce || ciphertext) published for ``tag``."""
-        view = memoryview(self._data)
-        tags = _Tags(view[self._tags_at :], self.count)
-        i = bisect.bisect_left(tags, tag)
-        offsets_at = self._tags_at + self.count * c.TAG_BYTES
-        payload_at = offsets_at + self.count * 4
+        i = self._first(tag)
+        if i < 0:
+            return []
+        data, tags_at, count = self._data, self._tags_at, self.count
+        offsets_at = tags_at + count * c.TAG_BYTES
+        payload_at = offsets_at + count * 4
+        limit = len(data) - c.SIGNATURE_BYTES - payload_at
         found = []
-        while i < self.count and tags[i] == tag:
+        while (
+            i < count and data[tags_at + i * c.TAG_BYTES : tags_at + (i + 1) * c.TAG_BYTES] == tag
+        ):
             at = offsets_at + 4 * i
-            start = int.from_bytes(view[at - 4 : at], "big") if i else 0
-            end = int.from_bytes(view[at : at + 4], "big")
-            if start < end <= len(self._data) - c.SIGNATURE_BYTES - payload_at:
-                found.append(tag + bytes(view[payload_at + start : payload_at + end]))
+            start = int.from_bytes(data[at - 4 : at], "big") if i else 0
+            end = int.from_bytes(data[at : at + 4], "big")
+            if start < end <= limit:
+                found.append(tag + data[payload_at + start : payload_at + end])
             i += 1
         return found
 
+    def tags(self) -> list[bytes]:
+        """The distinct tags, in order."""
+        at = self._tags_at
+        end = at + self.count * c.TAG_BYTES
+        return sorted({self._data[i : i + c.TAG_BYTES] for i in range(at, end, c.TAG_BYTES)})
+
     def entries(self) -> list[bytes]:
         """Every entry, in order: for export and statistics, not for matching."""
-        tags = _Tags(memoryview(self._data)[self._tags_at :], self.count)
-        return [e for t in sorted(set(tags)) for e in self.lookup(t)]
+        return [e for t in self.tags() for e in self.lookup(t)]
 
 
 @dataclass(frozen=True)
@@ -241,10 +270,12 @@ def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) ->
         message = ""
         for slot in visit.slots:
             windows = []
+            revoked = revoked_by.get(slot.tag, -1) if revoked_by else -1
             for bundle in bundles:
-                if revoked_by.get(slot.tag, -1) > bundle.header.sequence:
+                found = bundle.lookup(slot.tag)
+                if not found or revoked > bundle.header.sequence:
                     continue
-                for entry in bundle.lookup(slot.tag):
+                for entry in found:
                     try:
                         content = open_entry(entry, slot.key)
                     except VerificationError:
@@ -263,7 +294,8 @@ def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) ->
                             mid = content.message_id
                             message = messages[mid] if mid < len(messages) else ""
                         first = first or slot
-            overlap += _union_length(windows)
+            if windows:
+                overlap += _union_length(windows)
         if first is not None and overlap >= policy.min_overlap_minutes:
             exposures.append(Exposure(visit, first, overlap, level, message))
     return exposures

@@ -222,3 +222,37 @@ def test_verify_config_total(payload: bytes, signature: bytes, sign_key: bytes) 
     inv.check_total(
         lambda: crypto.verify_config(payload, signature, KEYS.public), (crypto.VerificationError,)
     )
+
+
+# Lookup against a plain model: tags over a two-letter alphabet, so a tag often
+# appears across the boundary of two others in the column, and runs of equal tags
+# straddle the stretches of the bundle's sparse index.
+
+_binary_tags = st.one_of(
+    st.lists(st.sampled_from([0, 1]), min_size=16, max_size=16).map(bytes),
+    # 0..01..1 and 1..10..0: "1..10..0" then "0..01..1" holds a third such tag
+    # at an offset that is not a tag boundary
+    st.builds(
+        lambda j, a, b: bytes([a]) * j + bytes([b]) * (16 - j),
+        st.integers(0, 16),
+        st.sampled_from([0, 1]),
+        st.sampled_from([0, 1]),
+    ),
+)
+
+
+@given(
+    st.lists(st.tuples(_binary_tags, st.binary(min_size=32, max_size=32)), max_size=150),
+    st.lists(_binary_tags, max_size=20),
+)
+def test_lookup_finds_exactly_the_entries_of_a_tag(
+    drawn: list[tuple[bytes, bytes]], probes: list[bytes]
+) -> None:
+    entries = [tag + payload for tag, payload in drawn]
+    header = crypto.BundleHeader(KEYS.public.key_id, 1, 0, 0, 0)
+    bundle = crypto.Bundle.verify(
+        crypto.sign_bundle(header, entries, KEYS.signing_key), KEYS.public
+    )
+    for tag in [t for t, _ in drawn] + probes + [b"\x00" * 15, b"\x01" * 17]:
+        assert bundle.lookup(tag) == sorted(e for e in entries if e[: c.TAG_BYTES] == tag)
+    assert bundle.entries() == sorted(entries)
