@@ -36,7 +36,17 @@ web: $(WEB_STAMP)
 
 install: $(STAMP) $(CJK_FONT) web
 
-test: install
+# Debian's Chromium for the browser tests (tests/web), which Playwright drives at
+# /usr/bin/chromium: installed with apt when we may, never a browser download.
+# Only `make test` needs it, so a newcomer's `make demo` stays fast.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	-@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: install Debian's chromium for the browser tests (tests/web)"; fi
+
+test: install $(CHROMIUM)
 	node $(WEB)/build.mjs --tests
 	node --test $(WEB)/build/test/*.test.js
 	$(BIN)/python -m pytest -q -n 2

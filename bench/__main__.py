@@ -7,6 +7,7 @@ BENCHMARKS = [
     "bench.protocol",
     "bench.service",
     "bench.web",
+    "bench.browser",
     "bench.demo",
 ]
 

@@ -91,6 +91,11 @@ def create(
         )
     else:
         click.echo(f"The codes open {checkin_url}.")
+        _show_nfc(new.poster().to_url(checkin_url))
+
+
+def _show_nfc(url: str) -> None:
+    click.echo(f"For an NFC sticker beside the poster, write this URL to it: {url}")
 
 
 def service_checkin_url(service: str) -> str:
@@ -120,6 +125,7 @@ def poster(key_path: Path, out: Path, generation: int) -> None:
     """Print the venue's posters again, or a new generation of them."""
     key = lib.read_key(key_path)
     _show_posters(lib.write_posters(key.venue, out, generation, key.address, key.checkin_url))
+    _show_nfc(key.venue.poster(generation).to_url(key.checkin_url))
 
 
 @venue.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,10 @@ def test_venue_codes_open_the_services_check_in_path(
         key = str(out / "venue.key")
         assert main(["venue", "poster", "--key", key, "--out", str(tmp_path)]) == 0
         expected = "HTTPS://CHECKIN.HEALTH.EXAMPLE.ORG/C" if public_url else url.upper() + "/C"
-        assert f"The codes open {expected}." in capsys.readouterr().out
+        said = capsys.readouterr().out
+        assert f"The codes open {expected}." in said
+        nfc = re.search(r"write this URL to it: (\S+)", said)
+        assert nfc is not None and nfc.group(1) == qr.read_file(out / "poster.png").to_url(expected)
         for poster in (out / "poster.png", tmp_path / "poster.png"):
             import zxingcpp
             from PIL import Image
