@@ -40,7 +40,10 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 def open_code(context: Any, url: str) -> Any:
+    """Opens a code's URL as a camera app would, in the tab the profile has open."""
     page = context.pages[0] if context.pages else context.new_page()
+    # a URL that differs only in its fragment does not reload the page: clear the last notice
+    page.evaluate("document.getElementById('notice')?.replaceChildren()")
     page.goto(url)
     page.wait_for_selector("#notice:not(:empty)")
     return page
@@ -224,7 +227,7 @@ def test_a_tampered_bundle_is_refused_and_the_diary_is_intact(service: Service, 
     page.click("#check-out")
     page.wait_for_selector("#notice:text('Checked out of')")
     page.click("#sync-button")
-    page.wait_for_selector("#notice:text('Checked')")
+    page.wait_for_selector("#notice:text('new list')")
     visits_before = page.locator("#visits li").all_text_contents()
 
     # a new bundle, altered on its way (a compromised CDN or network)
@@ -240,19 +243,21 @@ def test_a_tampered_bundle_is_refused_and_the_diary_is_intact(service: Service, 
         body[-70] ^= 1
         route.fulfill(response=response, body=bytes(body))
 
-    page.route(re.compile(r".*/v1/bundles/\d+$"), tamper)
+    bundles = re.compile(r".*/v1/bundles/\d+$")
+    page.route(bundles, tamper)
     page.click("#sync-button")
     page.wait_for_selector("#notice.error")
     assert "failed verification" in page.text_content("#notice")
     assert "Your diary is unchanged" in page.text_content("#notice")
     screenshot(page, "tampered")
-    page.unroute(re.compile(r".*/v1/bundles/\d+$"))
+    page.unroute(bundles, tamper)
     page.reload()
     page.wait_for_selector("#visits li")
     assert page.locator("#visits li").all_text_contents() == visits_before
     # nothing of the bad bundle was kept: the genuine one is fetched next time
     page.click("#sync-button")
-    page.wait_for_selector("#notice:text('Checked 1 new list')")
+    page.wait_for_selector("#notice:not(:empty)")
+    assert "Checked 1 new list" in page.text_content("#notice")
 
 
 def test_a_venue_name_that_is_markup_renders_as_text(service: Service, phone: Any) -> None:
@@ -325,3 +330,53 @@ def test_a_check_in_works_offline_and_sync_says_it_is_offline(
         assert page.text_content("#venue-name") == "Riverside Café"
     finally:
         context.close()
+
+
+def test_a_long_stay_is_flagged_ends_by_itself_and_is_forgotten_after_retention(
+    service: Service, phone: Any
+) -> None:
+    hall = Venue(bytes(range(2, 34)), "Exhibition Hall", Category.CULTURE, 720)
+    page = open_code(phone, hall.poster().to_url(service.checkin_url))
+    assert "Automatic check-out at 22:00" in page.text_content("#auto-checkout")
+    phone.clock.fast_forward(8 * 3600_000 + 60_000)
+    page.wait_for_selector("#notice.error:text('more than 8 hours')")
+    phone.clock.fast_forward(4 * 3600_000)
+    page.wait_for_selector("#notice:text('checked out of Exhibition Hall automatically at 22:00')")
+    assert page.text_content("#stay h2") == "You are not checked in."
+    assert "10:00 to 22:00" in page.text_content("#visits li")
+    phone.clock.fast_forward(15 * 86400_000)
+    page.reload()
+    page.wait_for_selector("#visits p:text('No visits in the last 14 days.')")
+
+
+def test_a_replayed_older_bundle_is_refused(service: Service, phone: Any) -> None:
+    """A hostile CDN lists a new bundle but serves an older one (a rollback)."""
+    client = staff(service)
+
+    def publish() -> None:
+        visit = crypto.check_in(BAR.poster(), T0).check_out(T0 + 600)
+        entries = tuple(crypto.report_entries(visit, os.urandom))
+        client.upload(crypto.UploadRequest(client.issue_tans()[0][0], entries).to_bytes())
+        assert admin.build_bundles(service.settings, force=True) is not None
+
+    publish()
+    page = open_code(phone, CAFE.poster().to_url(service.checkin_url))
+    page.click("#sync-button")
+    page.wait_for_selector("#notice:text('new list')")
+    publish()
+    index = client.bundle_index()
+    old, new = index[0], index[-1]
+    old_bytes = client.bundle(old)
+
+    def stale_index(route: Any) -> None:
+        doc = json.loads(route.fetch().body())
+        for row in doc["bundles"]:
+            if row["sequence"] == new.sequence:
+                row["sha256"], row["size"] = old.sha256, old.size
+        route.fulfill(json=doc)
+
+    page.route(re.compile(r".*/v1/bundles(\?.*)?$"), stale_index)
+    page.route(re.compile(rf".*/v1/bundles/{new.sequence}$"), lambda r: r.fulfill(body=old_bytes))
+    page.click("#sync-button")
+    page.wait_for_selector("#notice.error")
+    assert "failed verification" in page.text_content("#notice")

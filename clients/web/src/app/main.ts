@@ -108,6 +108,7 @@ async function reload(app: App): Promise<void> {
 /** Runs `action` on the diary; on failure the diary is read back as it was stored. */
 async function act(app: App, action: () => Promise<string | null> | string | null): Promise<void> {
   app.busy = true;
+  app.notice = null;
   render(app);
   try {
     // another tab (a camera app opens one per scan) may have changed the diary
