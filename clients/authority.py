@@ -134,15 +134,30 @@ def open_inbox(
 
 
 def seal_trace_entries(
-    sealed_trace: bytes, keys: SealingKey, message_id: int, random: Callable[[int], bytes]
+    sealed_trace: bytes,
+    keys: SealingKey,
+    message_id: int,
+    random: Callable[[int], bytes],
+    now: int | None = None,
 ) -> tuple[list[crypto.ConfirmedSlot], list[bytes]]:
-    """Opens a venue owner's trace and seals its venue-confirmed entries for publishing."""
+    """Opens a venue owner's trace and seals its venue-confirmed entries for publishing.
+
+    Given ``now``, a trace that confirms minutes after it is refused (§11): an
+    outbreak window cannot lie in the future.
+    """
     try:
         slots = crypto.open_trace(sealed_trace, keys)
     except crypto.VerificationError:
         raise Error(
             "this venue trace cannot be opened: it was sealed to another authority or damaged"
         ) from None
+    if now is not None:
+        ends = max(s.hour * 3600 + s.end_minute * 60 for s in slots)
+        if ends > now - now % 60 + 60:
+            raise Error(
+                "this venue trace confirms hours that have not happened yet: ask the venue "
+                "owner for a confirmation of past hours"
+            )
     nonce_bytes = crypto.constants.NONCE_BYTES
     return slots, [s.seal(message_id, random(nonce_bytes)) for s in slots]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import click
@@ -68,7 +69,9 @@ def publish_trace(
 ) -> None:
     """Open a venue owner's sealed confirmation offline and publish its entries."""
     keys = lib.load_sealing(seal_key)
-    slots, entries = lib.seal_trace_entries(trace.read_bytes(), keys, message_id, os.urandom)
+    slots, entries = lib.seal_trace_entries(
+        trace.read_bytes(), keys, message_id, os.urandom, int(time.time())
+    )
     if not slots:
         raise Error("this venue trace confirms no venue-hour")
     hours = sorted({s.hour for s in slots})

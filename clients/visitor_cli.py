@@ -136,10 +136,11 @@ def _show_check_in(result: visitor.CheckInResult, now: int) -> None:
     state = result.check_in
     code = state.code
     click.echo(f"Checked in at {code.name} ({_category(code.category)}) at {format_time(now)}.")
-    if code.kind == c.KIND_SCREEN:
+    number = state.verification_code(now)
+    if number is not None:
         click.echo(
-            f"Verification code: {state.verification_code(now)}: the venue's screen shows "
-            "the same digits; a different code means a copied QR code."
+            f"Verification code: {number}: the venue's screen shows the same digits; a "
+            "different code means a copied QR code."
         )
     click.echo(
         f"You will be checked out automatically at {format_time(state.auto_checkout_at)}; "
@@ -214,8 +215,14 @@ def status(settings: Settings, at: str | None) -> None:
         return
     click.echo(f"Checked in at {state.code.name} since {format_time(state.entered_at)}.")
     if state.code.kind == c.KIND_SCREEN:
-        left = c.EPOCH_SECONDS - now % c.EPOCH_SECONDS
-        click.echo(f"Verification code: {state.verification_code(now)} (changes in {left} s)")
+        number = state.verification_code(now)
+        if number is None:
+            click.echo(
+                "No verification code: the code you scanned is over 90 seconds old. Scan the "
+                "screen again to show the guard its current code."
+            )
+        else:
+            click.echo(f"Verification code: {number} (the screen's code when you scanned it)")
     click.echo(f"Automatic check-out at {format_time(state.auto_checkout_at)}.")
 
 

@@ -26,7 +26,7 @@ from ._authority import (
     seal_trace,
 )
 from ._bundle import Bundle, BundleHeader, Exposure, Policy, match, sign_bundle
-from ._decoys import decoy_entries
+from ._decoys import decoy_entries, tag_groups
 from ._entry import (
     EntryContent,
     EvidenceLevel,
@@ -38,15 +38,24 @@ from ._entry import (
     report_entries,
     seal_entry,
 )
-from ._upload import UploadRequest, config_message, sign_config, verify_config
+from ._upload import (
+    Configuration,
+    UploadRequest,
+    config_message,
+    read_config,
+    sign_config,
+    verify_config,
+)
 from ._venue import (
     Category,
     CodeKeys,
     PresenceProof,
     Venue,
     VenueCode,
+    bound_key,
     checkin_url,
     code_id,
+    valid_public_key,
 )
 from ._visit import (
     CheckIn,
@@ -70,6 +79,7 @@ __all__ = [
     "CheckIn",
     "CodeError",
     "CodeKeys",
+    "Configuration",
     "ConfirmedSlot",
     "ConsentMessage",
     "DecodeError",
@@ -87,6 +97,7 @@ __all__ = [
     "Venue",
     "VenueCode",
     "Visit",
+    "bound_key",
     "check_in",
     "checkin_url",
     "code_id",
@@ -103,6 +114,7 @@ __all__ = [
     "open_entry",
     "open_trace",
     "proof_coverage",
+    "read_config",
     "report_entries",
     "seal_consent",
     "seal_entry",
@@ -112,6 +124,8 @@ __all__ = [
     "sign_bundle",
     "slots_for",
     "stay_windows",
+    "tag_groups",
+    "valid_public_key",
     "verification_code",
     "verify_config",
 ]

@@ -235,21 +235,25 @@ def confirm_window(
             if hour % 24 < c.MAX_STAY_MINUTES // 60 and day > 0:
                 codes.append(venue.code_keys(c.KIND_SCREEN, day - 1))
         for keys in codes:
-            tag = hour_tag(keys.code_key, hour)
+            tag = hour_tag(keys.bound_key, hour)
             signature = keys.sign(confirm_message(tag, lo, hi))
-            out.append(ConfirmedSlot(tag, entry_key(keys.code_key, hour), hour, lo, hi, signature))
+            out.append(ConfirmedSlot(tag, entry_key(keys.bound_key, hour), hour, lo, hi, signature))
     return out
 
 
 def seal_trace(slots: list[ConfirmedSlot], authority: AuthorityPublicKeys) -> bytes:
     """§11 The owner's confirmation, sealed to the authority."""
+    if not slots:
+        raise Error("a venue trace confirms at least one slot")
     return seal_to(authority, u8(c.PROTOCOL_VERSION) + b"".join(s.to_bytes() for s in slots))
 
 
 def open_trace(sealed: bytes, keys: AuthorityKeys | SealingKey) -> list[ConfirmedSlot]:
-    """§11 Opens an owner's trace; a wrong key or tampering raises ``VerificationError``."""
+    """§11 Opens an owner's trace; a wrong key, tampering or no slot: ``VerificationError``."""
     data = keys.unseal(sealed)
-    if not data or data[0] != c.PROTOCOL_VERSION or (len(data) - 1) % c.CONFIRMED_SLOT_BYTES:
+    if len(data) < 1 + c.CONFIRMED_SLOT_BYTES or data[0] != c.PROTOCOL_VERSION:
+        raise VerificationError()
+    if (len(data) - 1) % c.CONFIRMED_SLOT_BYTES:
         raise VerificationError()
     n = c.CONFIRMED_SLOT_BYTES
     try:

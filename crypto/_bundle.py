@@ -64,12 +64,8 @@ class BundleHeader:
         return out + u16(len(self.revoked)) + b"".join(self.revoked)
 
 
-def sign_bundle(
-    header: BundleHeader, entries: Iterable[bytes], signing_key: Ed25519PrivateKey
-) -> bytes:
-    """§8 header || count || sorted tags || end offsets || payloads || signature."""
-    if key_id(signing_key.public_key().public_bytes_raw()) != header.key_id:
-        raise Error("the header's key id does not name this signing key")
+def _section(entries: Iterable[bytes]) -> bytes:
+    """§8 u32 count || sorted tags || end offsets || payloads."""
     ordered = sorted(entries)
     for entry in ordered:
         if not c.MIN_ENTRY_BYTES <= len(entry) <= c.MAX_ENTRY_BYTES:
@@ -81,7 +77,24 @@ def sign_bundle(
     for payload in payloads:
         end += len(payload)
         offsets += u32(end)
-    body = header.to_bytes() + u32(len(ordered)) + tags + bytes(offsets) + b"".join(payloads)
+    return u32(len(ordered)) + tags + bytes(offsets) + b"".join(payloads)
+
+
+def sign_bundle(
+    header: BundleHeader,
+    entries: Iterable[bytes],
+    signing_key: Ed25519PrivateKey,
+    authority_entries: Iterable[bytes] = (),
+) -> bytes:
+    """§8 header || authority section || public section || signature.
+
+    ``authority_entries`` are the entries the authority published itself (venue
+    traces): only there does a venue-confirmed entry count. ``entries`` are the
+    public uploads (and decoys).
+    """
+    if key_id(signing_key.public_key().public_bytes_raw()) != header.key_id:
+        raise Error("the header's key id does not name this signing key")
+    body = header.to_bytes() + _section(authority_entries) + _section(entries)
     return body + signing_key.sign(c.BUNDLE_LABEL + sha256(body))
 
 
@@ -111,14 +124,96 @@ def _read_header(data: bytes) -> tuple[BundleHeader, int]:
     return header, length
 
 
+class _Section:
+    """§8 One section of a verified bundle: its tag column, read in place.
+
+    Lookup bisects a sparse index (every ``_STRIDE``-th tag, the only Python
+    objects it builds) to name the stretch of at most ``_STRIDE`` tags where a
+    tag would start, then ``bytes.find`` scans that stretch of the column.
+    """
+
+    def __init__(self, data: bytes, tags_at: int, count: int, end: int) -> None:
+        self._data = data
+        self.tags_at = tags_at
+        self.count = count
+        #: where the section's payloads end (the next section, or the signature)
+        self.end = end
+        self.offsets_at = tags_at + count * c.TAG_BYTES
+        self.payload_at = self.offsets_at + count * 4
+
+    @cached_property
+    def _sparse(self) -> list[bytes]:
+        at, step = self.tags_at, _STRIDE * c.TAG_BYTES
+        return [self._data[i : i + c.TAG_BYTES] for i in range(at, self.offsets_at, step)]
+
+    def _first(self, tag: bytes) -> int:
+        """Position of the first entry whose tag is ``tag``, or -1."""
+        if len(tag) != c.TAG_BYTES:
+            return -1
+        sparse = self._sparse
+        block = bisect.bisect_left(sparse, tag)
+        if block == 0:  # tag <= the first tag
+            return 0 if sparse and sparse[0] == tag else -1
+        # sparse[block - 1] < tag <= sparse[block]: the first equal tag lies after
+        # position (block - 1) * _STRIDE and at most at block * _STRIDE
+        block_start = (block - 1) * _STRIDE
+        start = self.tags_at + block_start * c.TAG_BYTES
+        end = self.tags_at + min(self.count, block_start + 2 * _STRIDE) * c.TAG_BYTES
+        data = self._data
+        pos = data.find(tag, start, end)
+        while pos >= 0 and (pos - self.tags_at) % c.TAG_BYTES:
+            pos = data.find(tag, pos + 1, end)
+        return -1 if pos < 0 else (pos - self.tags_at) // c.TAG_BYTES
+
+    def lookup(self, tag: bytes) -> list[bytes]:
+        """§8 The entries at the first position with ``tag`` and every following equal one."""
+        i = self._first(tag)
+        if i < 0:
+            return []
+        data, tags_at, count = self._data, self.tags_at, self.count
+        offsets_at, payload_at = self.offsets_at, self.payload_at
+        limit = self.end - payload_at
+        found = []
+        while (
+            i < count and data[tags_at + i * c.TAG_BYTES : tags_at + (i + 1) * c.TAG_BYTES] == tag
+        ):
+            at = offsets_at + 4 * i
+            start = int.from_bytes(data[at - 4 : at], "big") if i else 0
+            end = int.from_bytes(data[at : at + 4], "big")
+            if start < end <= limit:
+                found.append(tag + data[payload_at + start : payload_at + end])
+            i += 1
+        return found
+
+    def tags(self) -> list[bytes]:
+        """The distinct tags, in order."""
+        at, end = self.tags_at, self.offsets_at
+        return sorted({self._data[i : i + c.TAG_BYTES] for i in range(at, end, c.TAG_BYTES)})
+
+    def entries(self) -> list[bytes]:
+        return [e for t in self.tags() for e in self.lookup(t)]
+
+
+def _read_section(body: memoryview, at: int) -> tuple[int, int, int]:
+    """§8 Checks one section's frame: (where its tags start, its count, where it ends)."""
+    if len(body) < at + 4:
+        raise VerificationError()
+    count = int.from_bytes(body[at : at + 4], "big")
+    payload_at = at + 4 + count * (c.TAG_BYTES + 4)
+    if payload_at > len(body):
+        raise VerificationError()
+    last_end = int.from_bytes(body[payload_at - 4 : payload_at], "big") if count else 0
+    return at + 4, count, payload_at + last_end
+
+
 @dataclass(frozen=True)
 class Bundle:
     """§8 A verified bundle; entries are found by binary search, never all parsed."""
 
     header: BundleHeader
-    count: int
+    authority_section: _Section = field(repr=False)
+    public_section: _Section = field(repr=False)
     _data: bytes = field(repr=False)
-    _tags_at: int = field(repr=False)
 
     @classmethod
     def verify(
@@ -145,83 +240,51 @@ class Bundle:
             raise VerificationError() from None
         if header.sequence <= after_sequence:
             raise VerificationError()
-        if len(body) < head_len + 4:
+        first = _read_section(body, head_len)
+        if first[2] > len(body):
             raise VerificationError()
-        count = int.from_bytes(body[head_len : head_len + 4], "big")
-        tags_at = head_len + 4
-        payload_at = tags_at + count * (c.TAG_BYTES + 4)
-        if payload_at > len(body):
+        second = _read_section(body, first[2])
+        if second[2] != len(body):
             raise VerificationError()
-        last_end = int.from_bytes(body[payload_at - 4 : payload_at], "big") if count else 0
-        if payload_at + last_end != len(body):
-            raise VerificationError()
-        return cls(header, count, data if type(data) is bytes else bytes(data), tags_at)
+        raw = data if type(data) is bytes else bytes(data)
+        return cls(header, _Section(raw, *first), _Section(raw, *second), raw)
 
     @property
     def data(self) -> bytes:
         return self._data
 
-    @cached_property
-    def _sparse(self) -> list[bytes]:
-        """Every ``_STRIDE``-th tag of the column: the only Python objects lookup builds."""
-        at, step = self._tags_at, _STRIDE * c.TAG_BYTES
-        end = at + self.count * c.TAG_BYTES
-        return [self._data[i : i + c.TAG_BYTES] for i in range(at, end, step)]
+    @property
+    def count(self) -> int:
+        """Entries in both sections."""
+        return self.authority_section.count + self.public_section.count
 
-    def _first(self, tag: bytes) -> int:
-        """Position of the first entry whose tag is ``tag``, or -1.
+    def lookup_authority(self, tag: bytes) -> list[bytes]:
+        """The entries the authority itself published under ``tag`` (venue traces)."""
+        return self.authority_section.lookup(tag)
 
-        A bisect over the sparse index names the stretch of at most ``_STRIDE``
-        tags where ``tag`` would start; ``bytes.find`` scans that stretch of the
-        column in place, and a hit counts only at a tag boundary.
-        """
-        if len(tag) != c.TAG_BYTES:
-            return -1
-        sparse = self._sparse
-        block = bisect.bisect_left(sparse, tag)
-        if block == 0:  # tag <= the first tag
-            return 0 if sparse and sparse[0] == tag else -1
-        # sparse[block - 1] < tag <= sparse[block]: the first equal tag lies after
-        # position (block - 1) * _STRIDE and at most at block * _STRIDE
-        block_start = (block - 1) * _STRIDE
-        start = self._tags_at + block_start * c.TAG_BYTES
-        end = self._tags_at + min(self.count, block_start + 2 * _STRIDE) * c.TAG_BYTES
-        data = self._data
-        pos = data.find(tag, start, end)
-        while pos >= 0 and (pos - self._tags_at) % c.TAG_BYTES:
-            pos = data.find(tag, pos + 1, end)
-        return -1 if pos < 0 else (pos - self._tags_at) // c.TAG_BYTES
+    def lookup_public(self, tag: bytes) -> list[bytes]:
+        """The entries of public uploads (and decoys) under ``tag``."""
+        return self.public_section.lookup(tag)
 
     def lookup(self, tag: bytes) -> list[bytes]:
-        """The sealed entries (tag || nonce || ciphertext) published for ``tag``."""
-        i = self._first(tag)
-        if i < 0:
-            return []
-        data, tags_at, count = self._data, self._tags_at, self.count
-        offsets_at = tags_at + count * c.TAG_BYTES
-        payload_at = offsets_at + count * 4
-        limit = len(data) - c.SIGNATURE_BYTES - payload_at
-        found = []
-        while (
-            i < count and data[tags_at + i * c.TAG_BYTES : tags_at + (i + 1) * c.TAG_BYTES] == tag
-        ):
-            at = offsets_at + 4 * i
-            start = int.from_bytes(data[at - 4 : at], "big") if i else 0
-            end = int.from_bytes(data[at : at + 4], "big")
-            if start < end <= limit:
-                found.append(tag + data[payload_at + start : payload_at + end])
-            i += 1
-        return found
+        """The sealed entries (tag || nonce || ciphertext) under ``tag``, authority's first."""
+        return self.lookup_authority(tag) + self.lookup_public(tag)
 
     def tags(self) -> list[bytes]:
-        """The distinct tags, in order."""
-        at = self._tags_at
-        end = at + self.count * c.TAG_BYTES
-        return sorted({self._data[i : i + c.TAG_BYTES] for i in range(at, end, c.TAG_BYTES)})
+        """The distinct tags of both sections, in order."""
+        return sorted(set(self.authority_section.tags()) | set(self.public_section.tags()))
+
+    def authority_entries(self) -> list[bytes]:
+        """The authority section's entries, in order."""
+        return self.authority_section.entries()
+
+    def public_entries(self) -> list[bytes]:
+        """The public section's entries, in order."""
+        return self.public_section.entries()
 
     def entries(self) -> list[bytes]:
-        """Every entry, in order: for export and statistics, not for matching."""
-        return [e for t in self.tags() for e in self.lookup(t)]
+        """Every entry, authority's first: for export and statistics, not for matching."""
+        return self.authority_entries() + self.public_entries()
 
 
 @dataclass(frozen=True)
@@ -253,10 +316,27 @@ def _union_length(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class _Window:
+    lo: int
+    hi: int
+    level: EvidenceLevel
+    message: str
+
+
+def _overlap(slots: list[list[_Window]], level: int) -> int:
+    """§12 Minutes of the union of each slot's windows of ``level`` or stronger, summed."""
+    return sum(_union_length([(w.lo, w.hi) for w in ws if w.level <= level]) for ws in slots)
+
+
 def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) -> list[Exposure]:
     """§12 A device's exposures: its visits against every verified bundle it holds.
 
-    An entry is ignored when a bundle of a higher sequence revokes its tag.
+    An entry is ignored when a bundle of a higher sequence revokes its tag, a
+    venue-confirmed entry counts only from a bundle's authority section, and no
+    entry counts for a minute after its bundle was signed. The level shown is
+    the strongest whose windows (with those of stronger levels) reach the
+    minimum overlap.
     """
     revoked_by: dict[bytes, int] = {}
     for bundle in bundles:
@@ -264,38 +344,45 @@ def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) ->
             revoked_by[tag] = max(revoked_by.get(tag, -1), bundle.header.sequence)
     exposures = []
     for visit in visits:
-        overlap = 0
         first: Slot | None = None
-        level = EvidenceLevel.SELF_REPORTED
-        message = ""
+        per_slot: list[list[_Window]] = []
         for slot in visit.slots:
-            windows = []
+            windows: list[_Window] = []
             revoked = revoked_by.get(slot.tag, -1) if revoked_by else -1
             for bundle in bundles:
-                found = bundle.lookup(slot.tag)
-                if not found or revoked > bundle.header.sequence:
+                by_authority = bundle.lookup_authority(slot.tag)
+                public = bundle.lookup_public(slot.tag)
+                if not (by_authority or public) or revoked > bundle.header.sequence:
                     continue
-                for entry in found:
+                signed_minute = bundle.header.created_at // 60 - slot.hour * 60
+                found = [(True, e) for e in by_authority] + [(False, e) for e in public]
+                for from_authority, entry in found:
                     try:
                         content = open_entry(entry, slot.key)
                     except VerificationError:
+                        continue
+                    if content.level == EvidenceLevel.VENUE_CONFIRMED and not from_authority:
                         continue
                     if content.level not in policy.warn_levels:
                         continue
                     if not evidence_holds(content, slot, visit):
                         continue
                     lo = max(content.start_minute, slot.start_minute)
-                    hi = min(content.end_minute, slot.end_minute)
+                    hi = min(content.end_minute, slot.end_minute, signed_minute)
                     if lo < hi:
-                        windows.append((lo, hi))
-                        if first is None or content.level < level:
-                            level = content.level
-                            messages = bundle.header.messages
-                            mid = content.message_id
-                            message = messages[mid] if mid < len(messages) else ""
+                        messages = bundle.header.messages
+                        mid = content.message_id
+                        message = messages[mid] if mid < len(messages) else ""
+                        windows.append(_Window(lo, hi, content.level, message))
                         first = first or slot
-            if windows:
-                overlap += _union_length(windows)
-        if first is not None and overlap >= policy.min_overlap_minutes:
-            exposures.append(Exposure(visit, first, overlap, level, message))
+            per_slot.append(windows)
+        if first is None:
+            continue
+        overlap = _overlap(per_slot, EvidenceLevel.SELF_REPORTED)
+        if overlap < policy.min_overlap_minutes:
+            continue
+        present = sorted({w.level for ws in per_slot for w in ws})
+        level = next(x for x in present if _overlap(per_slot, x) >= policy.min_overlap_minutes)
+        message = next(w.message for ws in per_slot for w in ws if w.level == level)
+        exposures.append(Exposure(visit, first, overlap, level, message))
     return exposures

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -10,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from . import constants as c
 from ._authority import AuthorityPublicKeys
+from ._bundle import Policy
+from ._entry import EvidenceLevel
 from ._wire import Reader, u8, u16
 from .errors import DecodeError, Error, VerificationError
 
@@ -99,3 +104,95 @@ def verify_config(payload: bytes, signature: bytes, authority: AuthorityPublicKe
         )
     except (InvalidSignature, ValueError):
         raise VerificationError() from None
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """§14 The fields of the authority's configuration a device acts on."""
+
+    protocol: int
+    authority: AuthorityPublicKeys
+    policy: Policy
+    retention_days: int
+    upload_bytes: int
+    consent_bytes: int
+    messages: tuple[str, ...]
+    issued_at: int
+
+
+def _b64(text: object, size: int) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("not a string")
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != size:
+        raise ValueError("wrong length")
+    return raw
+
+
+def _int(value: object, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError("not an integer in range")
+    return value
+
+
+def read_config(
+    payload: bytes,
+    signature: bytes,
+    authority: AuthorityPublicKeys,
+    *,
+    held_issued_at: int | None = None,
+) -> Configuration:
+    """§14 Verifies, then parses, the configuration; refuses one older than the one held.
+
+    Raises ``VerificationError`` for a bad signature, a document that names
+    another authority, a malformed document and one issued before
+    ``held_issued_at``; ``DecodeError`` (asking for an update) for another
+    protocol version.
+    """
+    verify_config(payload, signature, authority)
+    try:
+        doc = json.loads(payload.decode())
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        protocol = doc["protocol"]
+        if protocol != c.PROTOCOL_VERSION:
+            raise DecodeError(
+                f"the service speaks placecode/{protocol}, which this app does not know: "
+                "update the app"
+            )
+        named = doc["authority"]
+        keys = AuthorityPublicKeys(
+            _b64(named["sign_key"], c.PUBLIC_KEY_BYTES), _b64(named["seal_key"], c.PUBLIC_KEY_BYTES)
+        )
+        if keys != authority or named["key_id"] != authority.key_id.hex():
+            raise ValueError("another authority")
+        policy = doc["policy"]
+        levels = policy["warn_levels"]
+        if not isinstance(levels, list):
+            raise ValueError("warn levels are a list")
+        config = Configuration(
+            protocol,
+            keys,
+            Policy(
+                frozenset(EvidenceLevel(_int(x, 1, 3)) for x in levels),
+                _int(policy["min_overlap_minutes"], 0, 60 * c.MAX_STAY_MINUTES),
+            ),
+            _int(doc["retention_days"], 1, 366),
+            _int(doc["upload_bytes"], c.UPLOAD_BYTES, c.UPLOAD_BYTES),
+            _int(doc["consent_bytes"], c.CONSENT_BYTES, c.CONSENT_BYTES),
+            tuple(_str(m) for m in doc["messages"]),
+            _int(doc["issued_at"], 0, 2**63 - 1),
+        )
+    except DecodeError:
+        raise
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise VerificationError() from None
+    if held_issued_at is not None and config.issued_at < held_issued_at:
+        raise VerificationError()
+    return config
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str) or len(value.encode()) > c.MAX_MESSAGE_BYTES:
+        raise ValueError("a message is a string of at most 1024 bytes")
+    return value

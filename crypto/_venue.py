@@ -9,6 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+import nacl.bindings
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -17,6 +18,11 @@ from ._wire import Reader, hkdf, sha256, u8, u16, u32
 from .errors import DecodeError, Error
 
 NOT_A_PLACECODE = "this is not a placecode QR code"
+INVALID_KEY = "this placecode QR code carries an invalid venue key: do not use it"
+#: §4 the white space stripped around a scanned text: ASCII only
+_WHITE_SPACE = " \t\n\r\x0b\x0c"
+#: §4 ASCII letters only: no other character lower-cases into "https://"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class Category(enum.IntEnum):
@@ -39,9 +45,29 @@ class Category(enum.IntEnum):
     PUBLIC_SERVICE = 14
 
 
-def code_id(code_key: bytes) -> bytes:
-    """§3 The identifier a presence proof signs: SHA-256(CODE_ID_LABEL || code key)."""
-    return sha256(c.CODE_ID_LABEL + code_key)
+def bound_key(code_key: bytes, kind: int, venue_public_key: bytes) -> bytes:
+    """§6 K = HKDF(C, BIND_LABEL || u8 kind || venue public key): the code key bound to its code.
+
+    Every tag, entry key, code id and verification number derives from K, so a
+    code re-encoded with another kind or another public key matches nothing.
+    """
+    return hkdf(code_key, c.BIND_LABEL + u8(kind) + venue_public_key)
+
+
+def code_id(bound: bytes) -> bytes:
+    """§6 The identifier a presence proof signs: SHA-256(CODE_ID_LABEL || bound key)."""
+    return sha256(c.CODE_ID_LABEL + bound)
+
+
+def valid_public_key(public_key: bytes) -> bool:
+    """§2 Whether 32 bytes are the canonical encoding of an Ed25519 point of prime order.
+
+    libsodium's check refuses non-canonical encodings, points off the curve,
+    the eight points of small order and points outside the prime-order subgroup.
+    """
+    return len(public_key) == c.PUBLIC_KEY_BYTES and bool(
+        nacl.bindings.crypto_core_ed25519_is_valid_point(public_key)
+    )
 
 
 def presence_message(code_id_: bytes, epoch: int) -> bytes:
@@ -51,8 +77,11 @@ def presence_message(code_id_: bytes, epoch: int) -> bytes:
 
 @lru_cache(maxsize=4096)
 def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
-    """RFC 8032 verification; remembered, since matching meets the same presence
-    proofs in every hour of an uploader's stay (a pure function of its bytes)."""
+    """§2 RFC 8032 verification under a venue key, which must be of prime order;
+    remembered, since matching meets the same presence proofs in every hour of an
+    uploader's stay (a pure function of its bytes)."""
+    if not valid_public_key(public_key):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -105,9 +134,13 @@ class VenueCode:
         if (self.kind == c.KIND_SCREEN) != (self.proof is not None):
             raise Error("a screen code carries a presence proof and a poster does not")
 
+    @cached_property
+    def bound_key(self) -> bytes:
+        return bound_key(self.code_key, self.kind, self.venue_public_key)
+
     @property
     def code_id(self) -> bytes:
-        return code_id(self.code_key)
+        return code_id(self.bound_key)
 
     def to_bytes(self) -> bytes:
         name = self.name.encode()
@@ -141,6 +174,8 @@ class VenueCode:
             raise DecodeError(NOT_A_PLACECODE)
         code_key = r.take(c.SECRET_BYTES)
         public_key = r.take(c.PUBLIC_KEY_BYTES)
+        if not valid_public_key(public_key):
+            raise DecodeError(INVALID_KEY)
         category = r.u8()
         stay = r.u16()
         name_len = r.u8()
@@ -172,13 +207,15 @@ class VenueCode:
                 text = text.decode()
             except UnicodeDecodeError:
                 raise DecodeError(NOT_A_PLACECODE) from None
-        text = text.strip()
+        text = text.strip(_WHITE_SPACE)
         head, sep, fragment = text.partition("#")
-        if not sep or not head.lower().startswith(("https://", "http://")):
+        scheme = head[:8].translate(_ASCII_LOWER)
+        if not sep or not scheme.startswith(("https://", "http://")):
             raise DecodeError(NOT_A_PLACECODE)
-        fragment = fragment.upper()
+        # ASCII first: str.upper() would turn "ß" into "SS"
         if not fragment.isascii() or not fragment.isalnum():
             raise DecodeError(NOT_A_PLACECODE)
+        fragment = fragment.upper()
         try:
             raw = base64.b32decode(fragment + "=" * (-len(fragment) % 8))
         except (binascii.Error, ValueError):
@@ -239,9 +276,13 @@ class CodeKeys:
     def public_key(self) -> bytes:
         return self._private_key.public_key().public_bytes_raw()
 
+    @cached_property
+    def bound_key(self) -> bytes:
+        return bound_key(self.code_key, self.kind, self.public_key)
+
     @property
     def code_id(self) -> bytes:
-        return code_id(self.code_key)
+        return code_id(self.bound_key)
 
     def sign(self, message: bytes) -> bytes:
         return self._private_key.sign(message)

@@ -11,19 +11,20 @@ from ._wire import hkdf, hmac_sha256, u32
 from .errors import CodeError, Error
 
 
-def hour_tag(code_key: bytes, hour: int) -> bytes:
-    """§6 tag_h = HMAC-SHA256(C, TAG_LABEL || u32 h), first 16 bytes."""
-    return hmac_sha256(code_key, c.TAG_LABEL + u32(hour))[: c.TAG_BYTES]
+def hour_tag(bound: bytes, hour: int) -> bytes:
+    """§6 tag_h = HMAC-SHA256(K, TAG_LABEL || u32 h), first 16 bytes, K the bound key."""
+    return hmac_sha256(bound, c.TAG_LABEL + u32(hour))[: c.TAG_BYTES]
 
 
-def entry_key(code_key: bytes, hour: int) -> bytes:
-    """§6 key_h = HKDF-SHA256(ikm=C, salt=none, info=ENTRY_KEY_LABEL || u32 h, L=32)."""
-    return hkdf(code_key, c.ENTRY_KEY_LABEL + u32(hour))
+def entry_key(bound: bytes, hour: int) -> bytes:
+    """§6 key_h = HKDF-SHA256(ikm=K, salt=none, info=ENTRY_KEY_LABEL || u32 h, L=32)."""
+    return hkdf(bound, c.ENTRY_KEY_LABEL + u32(hour))
 
 
-def verification_code(code_key: bytes, epoch: int) -> str:
-    """§6 The live code a device and the venue's screen both show during ``epoch``."""
-    mac = hmac_sha256(code_key, c.VERIFY_LABEL + u32(epoch))
+def verification_code(bound: bytes, proof: PresenceProof) -> str:
+    """§6 The six digits of a presence proof: what the screen showing it and a device
+    that scanned it both show. Only the venue's signature of an epoch yields them."""
+    mac = hmac_sha256(bound, c.VERIFY_LABEL + u32(proof.epoch) + proof.signature)
     number = int.from_bytes(mac[:8], "big") % 10**c.VERIFY_DIGITS
     return f"{number:0{c.VERIFY_DIGITS}d}"
 
@@ -75,10 +76,10 @@ def stay_windows(start: int, end: int) -> list[tuple[int, int, int]]:
     return windows
 
 
-def slots_for(code_key: bytes, start: int, end: int) -> tuple[Slot, ...]:
-    """§6 The hour slots of the stay [start, end) in Unix seconds."""
+def slots_for(bound: bytes, start: int, end: int) -> tuple[Slot, ...]:
+    """§6 The hour slots of the stay [start, end) in Unix seconds, K the bound key."""
     return tuple(
-        Slot(hour, lo, hi, hour_tag(code_key, hour), entry_key(code_key, hour))
+        Slot(hour, lo, hi, hour_tag(bound, hour), entry_key(bound, hour))
         for hour, lo, hi in stay_windows(start, end)
     )
 
@@ -111,11 +112,18 @@ class CheckIn:
         """When the device checks out by itself: the venue's default stay."""
         return self.entered_at + self.code.stay_minutes * 60
 
-    def verification_code(self, now: int) -> str:
-        return verification_code(self.code.code_key, now // c.EPOCH_SECONDS)
+    def verification_code(self, now: int) -> str | None:
+        """§6 The number of the latest scanned proof while it is fresh; a poster has none."""
+        if not self.proofs:
+            return None
+        proof = self.proofs[-1]
+        if now - proof.epoch * c.EPOCH_SECONDS > c.MAX_CODE_AGE_SECONDS:
+            return None
+        return verification_code(self.code.bound_key, proof)
 
     def is_same_code(self, code: VenueCode) -> bool:
-        return hmac.compare_digest(self.code.code_key, code.code_key)
+        """§6 Same code key, kind and public key: the bound keys are equal."""
+        return hmac.compare_digest(self.code.bound_key, code.bound_key)
 
     def rescan(self, code: VenueCode, now: int) -> CheckIn:
         """§6 A rescan of the same code; a screen's fresh proof becomes the exit proof."""
@@ -139,7 +147,7 @@ class CheckIn:
             self.code.code_id,
             self.entered_at,
             left_at,
-            slots_for(self.code.code_key, self.entered_at, left_at),
+            slots_for(self.code.bound_key, self.entered_at, left_at),
             self.proofs,
         )
 

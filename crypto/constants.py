@@ -61,15 +61,19 @@ SINGLE_PROOF_SPAN_SECONDS: Final = 3600
 #: §5 Presence proofs: most proofs an entry may carry (entry scan and exit rescan).
 MAX_PROOFS: Final = 2
 
+#: §6 Check-in: HKDF info prefix binding a scanned code key to the code's kind and
+#: public key; every tag, entry key, code id and verification number derives from
+#: the bound key.
+BIND_LABEL: Final = b"placecode/1 bind"
 #: §6 Check-in: HMAC prefix of an hour tag.
 TAG_LABEL: Final = b"placecode/1 tag"
 #: §6 Check-in: HKDF info prefix of an hour's entry key.
 ENTRY_KEY_LABEL: Final = b"placecode/1 entry"
-#: §6 Check-in: HMAC prefix of the live verification code.
+#: §6 Check-in: HMAC prefix of the live verification number of a presence proof.
 VERIFY_LABEL: Final = b"placecode/1 verify"
 #: §6 Check-in: bytes of an hour tag.
 TAG_BYTES: Final = 16
-#: §6 Check-in: digits of the live verification code.
+#: §6 Check-in: digits of the live verification number.
 VERIFY_DIGITS: Final = 6
 #: §6 Check-in: seconds per hour slot.
 HOUR_SECONDS: Final = 3600

@@ -3,9 +3,13 @@
 A bundle is published once at least ``min_entries`` entries wait, or, when
 the publication deadline has passed since the last bundle, with whatever
 waits topped up to ``min_entries`` by decoys (and at once when a
-revocation waits): random bytes of the lengths
-real entries have, which nobody without an entry key can tell from AES-GCM
-output. Decoys live only in the signed bytes, never in the entries table.
+revocation waits): random bytes in tag groups shaped like the real entries'
+(``crypto.decoy_entries``), so that neither a repeated tag nor a length tells
+a real entry within a bundle. Entries the authority published itself (venue
+traces, ``POST /v1/venue-entries``) go into the bundle's authority section,
+uploads and decoys into its public one (protocol §8); the minimum counts the
+public section only. Decoys live only in the signed bytes, never in the
+entries table.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from placecode.crypto import BundleHeader, decoy_entries, sign_bundle
+from placecode.crypto import BundleHeader, decoy_entries, sign_bundle, tag_groups
 from placecode.crypto import constants as c
 
 from .errors import ServiceError
@@ -72,11 +76,12 @@ def build(
     taken = session.execute(
         delete(Entry)
         .where(Entry.bundle_sequence.is_(None))
-        .returning(Entry.sealed, Entry.tag, Entry.received_day)
+        .returning(Entry.sealed, Entry.tag, Entry.received_day, Entry.authority)
     ).all()
-    pending = sorted(row.sealed for row in taken)
-    lengths = [len(e) for e in pending] or list(
-        session.scalars(select(func.length(Entry.sealed)).limit(1000))
+    pending = sorted(row.sealed for row in taken if not row.authority)
+    by_authority = sorted(row.sealed for row in taken if row.authority)
+    shapes = tag_groups(pending) or tag_groups(
+        session.scalars(select(Entry.sealed).where(Entry.authority.is_(False)).limit(1000))
     )
     revoked_tags = list(
         session.scalars(
@@ -88,8 +93,9 @@ def build(
         session.add(Publication(id=1, sequence=sequence, created_at=now))
     else:
         last.sequence, last.created_at = sequence, now
+    # the minimum batch hides uploads among uploads: the authority's entries do not count
     shortfall = max(0, policy.min_entries - len(pending))
-    published = pending + decoy_entries(shortfall, lengths, random)
+    published = pending + decoy_entries(shortfall, shapes, random)
     header = BundleHeader(
         keys.public.key_id,
         sequence,
@@ -99,7 +105,7 @@ def build(
         policy.messages,
         tuple(sorted(revoked_tags)),
     )
-    data = sign_bundle(header, published, keys.signing_key)
+    data = sign_bundle(header, published, keys.signing_key, by_authority)
     session.add(
         Bundle(
             sequence=sequence,
@@ -108,7 +114,7 @@ def build(
             created_at=now,
             first_hour=header.first_hour,
             last_hour=header.last_hour,
-            entries=len(published),
+            entries=len(published) + len(by_authority),
         )
     )
     if taken:
@@ -120,6 +126,7 @@ def build(
                     "tag": row.tag,
                     "received_day": row.received_day,
                     "bundle_sequence": sequence,
+                    "authority": row.authority,
                 }
                 for row in sorted(taken, key=lambda row: row.sealed)
             ],
@@ -134,7 +141,7 @@ def build(
         session.flush()
     except IntegrityError:
         raise ServiceError("another bundle build ran at the same time; try again") from None
-    return Built(sequence, len(published), len(data))
+    return Built(sequence, len(published) + len(by_authority), len(data))
 
 
 def pending_counts(session: Session) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, MetaData, String
+from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, MetaData, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -57,6 +57,9 @@ class Entry(Base):
     tag: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
     received_day: Mapped[dt.date] = mapped_column(index=True)
     bundle_sequence: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    #: published by the authority itself (venue traces): the bundle's authority
+    #: section, the only one whose venue-confirmed entries warn (protocol §8)
+    authority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Bundle(Base):

@@ -61,7 +61,7 @@ def stale_screen(run: Run, d: int, t0: int) -> None:
         code.code_id,
         claimed,
         claimed + 3 * 3600,
-        crypto.slots_for(code.code_key, claimed, claimed + 3 * 3600),
+        crypto.slots_for(code.bound_key, claimed, claimed + 3 * 3600),
         (code.proof,),
     )
     send(run, "stale-screen", entries_of(run, visit, "stale-screen", d))
@@ -82,8 +82,8 @@ def forger(run: Run, d: int, t0: int) -> None:
         )
         content = EntryContent(EvidenceLevel.PRESENCE_PROVEN, 0, 60, 0, None, proofs)
         entry = crypto.seal_entry(
-            crypto.hour_tag(code.code_key, hour),
-            crypto.entry_key(code.code_key, hour),
+            crypto.hour_tag(code.bound_key, hour),
+            crypto.entry_key(code.bound_key, hour),
             content,
             run.random_bytes(c.NONCE_BYTES),
         )

@@ -217,10 +217,10 @@ def check_out(run: Run, check: crypto.CheckIn, left_at: int) -> Visit:
     slots = []
     hour_keys = run.v.hour_keys
     for hour, lo, hi in crypto.stay_windows(check.entered_at, left_at):
-        keys = hour_keys.get((code.code_key, hour))
+        keys = hour_keys.get((code.bound_key, hour))
         if keys is None:
-            keys = (crypto.hour_tag(code.code_key, hour), crypto.entry_key(code.code_key, hour))
-            hour_keys[code.code_key, hour] = keys
+            keys = (crypto.hour_tag(code.bound_key, hour), crypto.entry_key(code.bound_key, hour))
+            hour_keys[code.bound_key, hour] = keys
         slots.append(crypto.Slot(hour, lo, hi, *keys))
     return Visit(
         code.name,

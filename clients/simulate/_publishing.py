@@ -103,20 +103,23 @@ def owner_confirms(run: Run, vid: int, d: int) -> None:
         )
         entries.append((entry, info))
     run.counts["owner confirmations"] += 1
-    # the authority publishes these itself (POST /v1/venue-entries), without a TAN
-    run.pending.extend(entries)
+    # the authority publishes these itself (POST /v1/venue-entries), without a TAN,
+    # in the bundle's authority section (§8)
+    run.pending_authority.extend(entries)
 
 
 def publish(run: Run, d: int, t1: int) -> None:
     """Day ``d``'s bundle: what waits, topped up with decoys, signed and verified."""
     entries = run.pending
     run.pending = []
-    for entry, info in entries:
+    by_authority = run.pending_authority
+    run.pending_authority = []
+    for entry, info in entries + by_authority:
         run.published[entry[: c.TAG_BYTES]].append(info)
         run.entries_by_source[info.source] += 1
-    lengths = [len(e) for e, _ in entries]
+    shapes = crypto.tag_groups(e for e, _ in entries)
     shortfall = max(0, run.config.min_bundle_entries - len(entries))
-    decoys = crypto.decoy_entries(shortfall, lengths, run.random_bytes)
+    decoys = crypto.decoy_entries(shortfall, shapes, run.random_bytes)
     run.counts["decoys"] += shortfall
     header = BundleHeader(
         run.authority.public.key_id,
@@ -126,7 +129,12 @@ def publish(run: Run, d: int, t1: int) -> None:
         t1 // 3600,
         MESSAGES,
     )
-    data = crypto.sign_bundle(header, [e for e, _ in entries] + decoys, run.authority.signing_key)
+    data = crypto.sign_bundle(
+        header,
+        [e for e, _ in entries] + decoys,
+        run.authority.signing_key,
+        [e for e, _ in by_authority],
+    )
     clock = time.perf_counter()
     # every device verifies alike; the simulation verifies once and charges it per device
     bundle = Bundle.verify(data, run.authority.public, after_sequence=d)

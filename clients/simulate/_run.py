@@ -48,6 +48,8 @@ class Run:
         self.upload_due: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.owner_due: dict[int, list[int]] = defaultdict(list)
         self.pending: list[tuple[bytes, Published]] = []
+        #: the authority's own entries (venue traces): a bundle's authority section (§8)
+        self.pending_authority: list[tuple[bytes, Published]] = []
         self.published: dict[bytes, list[Published]] = defaultdict(list)
         self.uploads: list[Upload] = []
         self.bundle_bytes: list[bytes] = []

@@ -25,7 +25,9 @@ def screen_page(venue: Venue, now: int, checkin_url: str = c.DEFAULT_CHECKIN_URL
     q = qr.make(code, checkin_url)
     n = len(qr.modules(q))
     epoch = now // c.EPOCH_SECONDS
-    verify = crypto.verification_code(code.code_key, epoch)
+    assert code.proof is not None
+    # the number of the proof this page's QR code carries (§6): only the live screen has it
+    verify = crypto.verification_code(code.bound_key, code.proof)
     refresh = (epoch + 1) * c.EPOCH_SECONDS - now + 1
     name = html.escape(code.name)
     return f"""<!doctype html>

@@ -25,6 +25,7 @@ from . import (
     s10_consent,
     s11_trace,
     s12_matching,
+    s12_rules,
     s13_upload,
     s14_config,
 )
@@ -46,6 +47,7 @@ SECTIONS: tuple[Callable[[Context], None], ...] = (
     s10_consent.build,
     s13_upload.build,
     s14_config.build,
+    s12_rules.build,
 )
 
 DESCRIPTION = (

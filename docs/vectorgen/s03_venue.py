@@ -26,6 +26,7 @@ def build(ctx: Context) -> None:
                 "code_key": hexed(keys.code_key),
                 "signing_seed": hexed(keys.signing_seed),
                 "public_key": hexed(keys.public_key),
+                "bound_key": hexed(keys.bound_key),
                 "code_id": hexed(keys.code_id),
             }
         )

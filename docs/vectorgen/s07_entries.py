@@ -20,7 +20,7 @@ def build(ctx: Context) -> None:
     screen, day_keys = ctx.shared["screen"], ctx.shared["day_keys"]
     proofs = ctx.vectors["presence_proofs"]
     hour = T_1020 // 3600
-    tag, key = hour_tag(screen.code_key, hour), entry_key(screen.code_key, hour)
+    tag, key = hour_tag(screen.bound_key, hour), entry_key(screen.bound_key, hour)
     sig = day_keys.sign(c.CONFIRM_LABEL + tag + bytes([30, 60]))
     samples = [
         EntryContent(EvidenceLevel.VENUE_CONFIRMED, 30, 60, 1, sig),

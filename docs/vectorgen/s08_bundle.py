@@ -34,7 +34,7 @@ def build(ctx: Context) -> None:
     early = sign_bundle(early_header, early_entries, authority.signing_key)
     uploads = ctx.shared["uploads"]
     published = [bytes.fromhex(e["entry"]) for _, entries in uploads.values() for e in entries]
-    published += [entry for _, _, entry in ctx.shared["confirmed_entries"]]
+    confirmed = [entry for _, _, entry in ctx.shared["confirmed_entries"]]
     revoked_tag = revoked_visit.slots[0].tag
     header = BundleHeader(
         public.key_id,
@@ -45,18 +45,21 @@ def build(ctx: Context) -> None:
         MESSAGES,
         (revoked_tag,),
     )
-    bundle = sign_bundle(header, published, authority.signing_key)
+    bundle = sign_bundle(header, published, authority.signing_key, confirmed)
     ctx.shared["bundles"] = (early, bundle)
     ctx.vectors["bundles"] = [
         bundle_json(early_header, early, early_entries),
-        bundle_json(header, bundle, published),
+        bundle_json(header, bundle, published, confirmed),
     ]
     ctx.vectors["revoked_stay"] = {**revoked_stay, "entries": revoked_entries}
 
 
-def bundle_json(header: BundleHeader, data: bytes, entries: list[bytes]) -> dict[str, Any]:
+def bundle_json(
+    header: BundleHeader, data: bytes, entries: list[bytes], authority: list[bytes] | None = None
+) -> dict[str, Any]:
     head = header.to_bytes()
     ordered = sorted(entries)
+    by_authority = sorted(authority or [])
     body = data[: -c.SIGNATURE_BYTES]
     return {
         "key_id": hexed(header.key_id),
@@ -67,6 +70,9 @@ def bundle_json(header: BundleHeader, data: bytes, entries: list[bytes]) -> dict
         "messages": list(header.messages),
         "revoked": [hexed(t) for t in header.revoked],
         "header": hexed(head),
+        "authority_entries_in": [hexed(e) for e in authority or []],
+        "authority_entries_sorted": [hexed(e) for e in by_authority],
+        "authority_count": len(by_authority),
         "entries_in": [hexed(e) for e in entries],
         "entries_sorted": [hexed(e) for e in ordered],
         "count": len(ordered),

@@ -43,3 +43,19 @@ def build(ctx: Context) -> None:
             sealed_box(trace_plain, ctx.authority.public.seal_key, trace_ephemeral)
         ),
     }
+    # §11 traces open_trace refuses with VerificationError, sealed like the one above
+    refused = [
+        ("no slot", bytes([c.PROTOCOL_VERSION])),
+        ("empty plaintext", b""),
+        ("version 2", bytes([2]) + trace_plain[1:]),
+        ("half a slot", trace_plain[: 1 + c.CONFIRMED_SLOT_BYTES // 2]),
+    ]
+    ctx.vectors["trace_errors"] = [
+        {
+            "case": case,
+            "plaintext": hexed(plain),
+            "sealed": hexed(sealed_box(plain, ctx.authority.public.seal_key, trace_ephemeral)),
+            "error": "VerificationError",
+        }
+        for case, plain in refused
+    ]

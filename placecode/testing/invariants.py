@@ -165,15 +165,31 @@ def expected_exposure(
     ]
     if not shared or len(shared) < policy.min_overlap_minutes:
         return 0, None
-    return len(shared), min(shared)
+    # §12 the strongest level whose minutes (with stronger ones) reach the overlap
+    level = next(
+        x
+        for x in sorted(set(shared))
+        if sum(1 for y in shared if y <= x) >= policy.min_overlap_minutes
+    )
+    return len(shared), level
+
+
+#: §12 a bundle signed after every drawn time, so that no claim is cut at its creation
+PUBLISHED_AT = 2**40
 
 
 def publish(
-    entries: Iterable[bytes], keys: Any, sequence: int = 1, impl: Any = crypto, **kw: Any
+    entries: Iterable[bytes],
+    keys: Any,
+    sequence: int = 1,
+    impl: Any = crypto,
+    authority_entries: Iterable[bytes] = (),
+    created_at: int = PUBLISHED_AT,
+    **kw: Any,
 ) -> Any:
-    """A verified bundle of ``entries`` from the authority ``keys``."""
-    header = impl.BundleHeader(keys.public.key_id, sequence, 0, 0, 0, **kw)
-    data = impl.sign_bundle(header, list(entries), keys.signing_key)
+    """A verified bundle of public ``entries`` (and the authority's own) from ``keys``."""
+    header = impl.BundleHeader(keys.public.key_id, sequence, created_at, 0, 0, **kw)
+    data = impl.sign_bundle(header, list(entries), keys.signing_key, list(authority_entries))
     return impl.Bundle.verify(data, keys.public)
 
 
@@ -230,11 +246,11 @@ def check_own_report_holds(
 
 
 def confirmed_codes(venue: Any, hour: int, posters: tuple[int, ...], screen: bool) -> list[bytes]:
-    """Code keys whose visitors a confirmation of ``hour`` must reach (§11)."""
-    keys = [venue.code_keys(c.KIND_POSTER, g).code_key for g in posters]
+    """Bound keys whose visitors a confirmation of ``hour`` must reach (§11)."""
+    keys = [venue.code_keys(c.KIND_POSTER, g).bound_key for g in posters]
     if screen:
         for day in {hour // 24, (hour - c.MAX_STAY_MINUTES // 60) // 24}:
-            keys.append(venue.code_keys(c.KIND_SCREEN, day).code_key)
+            keys.append(venue.code_keys(c.KIND_SCREEN, day).bound_key)
     return keys
 
 
@@ -253,7 +269,7 @@ def check_confirmation_matches(
     trace = impl.open_trace(impl.seal_trace(slots, keys.public), keys)
     assert trace == slots
     entries = [s.seal(0, os.urandom(c.NONCE_BYTES)) for s in trace]
-    bundle = publish(entries, keys, impl=impl)
+    bundle = publish([], keys, impl=impl, authority_entries=entries)
     first, last = window[0] // 60, -(-window[1] // 60)
     code_tags = {
         impl.hour_tag(k, h)
@@ -275,6 +291,6 @@ def check_forgery_refused(
     """An entry with forged evidence, sealed under the visitor's own tag and key, never warns."""
     assert not impl.evidence_holds(content, slot, visit)
     entry = impl.seal_entry(slot.tag, slot.key, content, os.urandom(c.NONCE_BYTES))
-    bundle = publish([entry], keys, impl=impl)
+    bundle = publish([entry], keys, impl=impl, authority_entries=[entry])
     policy = impl.Policy(min_overlap_minutes=1)
     assert impl.match([visit], [bundle], policy) == []

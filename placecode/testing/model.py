@@ -260,23 +260,34 @@ def union_length(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
-def exposure(stay: Stay, venue: Venue, windows: list[Window], policy: Policy) -> Warning | None:
-    """§12 the warning one stay earns from these published windows, if any."""
-    overlap, level, shared = 0, SELF_REPORTED, False
+def exposure(
+    stay: Stay, venue: Venue, windows: list[tuple[Window, int]], policy: Policy
+) -> Warning | None:
+    """§12 the warning one stay earns from these published (window, bundle created_at), if any.
+
+    No window counts for a minute after its bundle was signed; the level is the
+    strongest whose windows, with stronger ones, reach the minimum overlap.
+    """
+    shared: list[list[tuple[int, int, int]]] = []
     for hour, lo, hi in stay_windows(stay.entered_at, stay.left_at):
-        minutes = []
-        for w in windows:
+        found = []
+        for w, created_at in windows:
             if w.code != stay.code or w.hour != hour or w.level not in policy.warn_levels:
                 continue
-            start, end = max(lo, w.start_minute), min(hi, w.end_minute)
+            signed = created_at // 60 - hour * 60
+            start, end = max(lo, w.start_minute), min(hi, w.end_minute, signed)
             if start < end:
-                minutes.append((start, end))
-                level = min(level, w.level) if shared else w.level
-                shared = True
-        overlap += union_length(minutes)
-    if not shared or overlap < policy.min_overlap_minutes:
+                found.append((start, end, w.level))
+        shared.append(found)
+
+    def overlap(weakest: int) -> int:
+        return sum(union_length([(a, b) for a, b, x in f if x <= weakest]) for f in shared)
+
+    levels = sorted({x for f in shared for _, _, x in f})
+    if not levels or overlap(SELF_REPORTED) < policy.min_overlap_minutes:
         return None
-    return Warning(venue.name, stay.entered_at, stay.left_at, overlap, level)
+    level = next(x for x in levels if overlap(x) >= policy.min_overlap_minutes)
+    return Warning(venue.name, stay.entered_at, stay.left_at, overlap(SELF_REPORTED), level)
 
 
 # --- the model -------------------------------------------------------------------------
@@ -425,7 +436,7 @@ class Model:
         self.expire(visitor)
         self.purge_diary(visitor)
         who = self.visitors[visitor]
-        windows = [w for b in self.held_bundles() for w in b.windows]
+        windows = [(w, b.created_at) for b in self.held_bundles() for w in b.windows]
         warnings = set()
         for stay in who.stays:
             if stay.id in who.reported:
@@ -517,7 +528,10 @@ class Model:
         if len(pending) < self.policy.min_bundle_entries and not (force or due):
             return None
         sequence = self.bundles[-1].sequence + 1 if self.bundles else 1
-        published = max(len(pending), self.policy.min_bundle_entries)
+        # §8 venue confirmations go into the authority section, which no decoy tops up
+        by_authority = sum(1 for e in pending if e.window.level == VENUE_CONFIRMED)
+        public = len(pending) - by_authority
+        published = max(public, self.policy.min_bundle_entries) + by_authority
         bundle = Bundle(sequence, self.now, tuple(e.window for e in pending), published)
         for e in pending:
             e.bundle = sequence

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
 from placecode import crypto
@@ -21,6 +22,10 @@ LAST_TIME = 2_208_988_800
 
 secrets = st.binary(min_size=c.SECRET_BYTES, max_size=c.SECRET_BYTES)
 venue_secrets = secrets
+#: Valid Ed25519 public keys (§2: QR parsing refuses any other 32 bytes).
+venue_public_keys = secrets.map(
+    lambda seed: Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+)
 tags = st.binary(min_size=c.TAG_BYTES, max_size=c.TAG_BYTES)
 nonces = st.binary(min_size=c.NONCE_BYTES, max_size=c.NONCE_BYTES)
 signatures = st.binary(min_size=c.SIGNATURE_BYTES, max_size=c.SIGNATURE_BYTES)
@@ -96,7 +101,7 @@ def venue_codes(impl: ModuleType = crypto) -> st.SearchStrategy[Any]:
             impl.VenueCode,
             st.just(c.KIND_POSTER),
             secrets,
-            secrets,
+            venue_public_keys,
             names,
             categories,
             stay_minutes,
@@ -105,7 +110,7 @@ def venue_codes(impl: ModuleType = crypto) -> st.SearchStrategy[Any]:
             impl.VenueCode,
             st.just(c.KIND_SCREEN),
             secrets,
-            secrets,
+            venue_public_keys,
             names,
             categories,
             stay_minutes,

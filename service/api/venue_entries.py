@@ -48,10 +48,15 @@ def decode_entry(text: str) -> bytes:
 )
 @require_role("publisher")
 def submit() -> Any:
-    """Entries the next bundle publishes, like uploaded ones."""
+    """Entries the next bundle publishes in its authority section."""
     entries = sorted({decode_entry(e) for e in parse_json(VenueEntries).entries})
     day = utc_day(now())
-    rows = [{"sealed": e, "tag": e[: c.TAG_BYTES], "received_day": day} for e in entries]
+    # the authority's own entries: the only ones a bundle carries in its authority
+    # section, where alone a venue-confirmed entry warns (protocol §8)
+    rows = [
+        {"sealed": e, "tag": e[: c.TAG_BYTES], "received_day": day, "authority": True}
+        for e in entries
+    ]
     with state().sessions.begin() as session:
         insert_ignoring_duplicates(session, Entry, rows)
     return {"accepted": len(entries)}, 201

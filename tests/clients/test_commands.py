@@ -110,10 +110,16 @@ def test_screen_code_shows_the_verification_code(
     assert code == 1  # not an ISO time
     at = datetime.fromtimestamp(now, UTC).isoformat()
     code, out, _ = run(capsys, "visit", "check-in", "--url", url, "--at", at)
-    expected = crypto.verification_code(gym.screen(now).code_key, now // 30)
+    screen = gym.screen(now)
+    assert screen.proof is not None
+    expected = crypto.verification_code(screen.bound_key, screen.proof)
     assert code == 0 and f"Verification code: {expected}" in out
     code, out, _ = run(capsys, "visit", "status", "--at", at)
     assert expected in out
+    # §6: past the proof's 90 seconds the phone shows no number, so no stale one
+    later = datetime.fromtimestamp(now + 91, UTC).isoformat()
+    code, out, _ = run(capsys, "visit", "status", "--at", later)
+    assert code == 0 and expected not in out and "No verification code" in out
 
 
 def test_automatic_check_out_is_announced(
@@ -223,7 +229,9 @@ def test_screen_serves_the_live_code(cafe: Path) -> None:
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         page = urllib.request.urlopen(base + "/").read().decode()
-        code = crypto.verification_code(owned.screen(now).code_key, now // 30)
+        shown = owned.screen(now)
+        assert shown.proof is not None
+        code = crypto.verification_code(shown.bound_key, shown.proof)
         assert f"{code[:3]} {code[3:]}" in page and 'http-equiv="refresh" content="6"' in page
         png = urllib.request.urlopen(base + "/code.png").read()
         from PIL import Image

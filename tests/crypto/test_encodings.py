@@ -62,7 +62,7 @@ def test_consent_roundtrip(message: crypto.ConsentMessage) -> None:
     inv.check_refused(lambda: crypto.open_consent(sealed, OTHER_KEYS))
 
 
-@given(st.lists(s.confirmed_slots(), max_size=5))
+@given(st.lists(s.confirmed_slots(), min_size=1, max_size=5))
 def test_confirmed_slots_and_trace_roundtrip(slots: list[crypto.ConfirmedSlot]) -> None:
     for slot in slots:
         raw = slot.to_bytes()

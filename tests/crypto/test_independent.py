@@ -48,6 +48,7 @@ CODE_KEY_LABEL = b"placecode/1 code"
 VENUE_SIGN_LABEL = b"placecode/1 venue-sign"
 CODE_ID_LABEL = b"placecode/1 code-id"
 PRESENCE_LABEL = b"placecode/1 presence"
+BIND_LABEL = b"placecode/1 bind"
 TAG_LABEL = b"placecode/1 tag"
 ENTRY_KEY_LABEL = b"placecode/1 entry"
 VERIFY_LABEL = b"placecode/1 verify"
@@ -171,7 +172,16 @@ def ed25519_sign(seed: bytes, message: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
 
 
+def prime_order_point(public_key: bytes) -> bool:
+    """§2 rule 1, by libsodium's check."""
+    return len(public_key) == 32 and bool(
+        nacl.bindings.crypto_core_ed25519_is_valid_point(public_key)
+    )
+
+
 def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    if not prime_order_point(public_key):
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -230,8 +240,13 @@ class Reader:
 # --------------------------------------------------------------------------
 
 
-def code_id(code_key: bytes) -> bytes:
-    return sha256(CODE_ID_LABEL + code_key)
+def bind(code_key: bytes, kind: int, venue_public_key: bytes) -> bytes:
+    """§6: K, from which tags, entry keys, the code id and verification numbers come."""
+    return hkdf(code_key, BIND_LABEL + bytes([kind]) + venue_public_key)
+
+
+def code_id(k: bytes) -> bytes:
+    return sha256(CODE_ID_LABEL + k)
 
 
 def presence_message(cid: bytes, epoch: int) -> bytes:
@@ -259,8 +274,12 @@ class CodeKeys:
         return ed25519_public(self.signing_seed)
 
     @property
+    def k(self) -> bytes:
+        return bind(self.code_key, self.kind, self.public_key)
+
+    @property
     def code_id(self) -> bytes:
-        return code_id(self.code_key)
+        return code_id(self.k)
 
     def sign(self, message: bytes) -> bytes:
         return ed25519_sign(self.signing_seed, message)
@@ -304,16 +323,16 @@ class Venue:
         return self._code(keys, keys.presence_proof(now // EPOCH_SECONDS))
 
 
-def hour_tag(code_key: bytes, hour: int) -> bytes:
-    return hmac_sha256(code_key, TAG_LABEL + u32(hour))[:TAG_BYTES]
+def hour_tag(k: bytes, hour: int) -> bytes:
+    return hmac_sha256(k, TAG_LABEL + u32(hour))[:TAG_BYTES]
 
 
-def entry_key(code_key: bytes, hour: int) -> bytes:
-    return hkdf(code_key, ENTRY_KEY_LABEL + u32(hour))
+def entry_key(k: bytes, hour: int) -> bytes:
+    return hkdf(k, ENTRY_KEY_LABEL + u32(hour))
 
 
-def verification_code(code_key: bytes, epoch: int) -> str:
-    mac = hmac_sha256(code_key, VERIFY_LABEL + u32(epoch))
+def verification_number(k: bytes, epoch: int, signature: bytes) -> str:
+    mac = hmac_sha256(k, VERIFY_LABEL + u32(epoch) + signature)
     return f"{int.from_bytes(mac[:8], 'big') % 10**VERIFY_DIGITS:0{VERIFY_DIGITS}d}"
 
 
@@ -356,6 +375,10 @@ class VenueCode:
     def to_url(self) -> str:
         return QR_URL_PREFIX + base64.b32encode(self.to_bytes()).decode("ascii").rstrip("=")
 
+    @property
+    def k(self) -> bytes:
+        return bind(self.code_key, self.kind, self.venue_public_key)
+
     @classmethod
     def from_bytes(cls, data: bytes) -> VenueCode:
         if len(data) < MIN_PAYLOAD_BYTES:
@@ -375,6 +398,8 @@ class VenueCode:
             raise DecodeError(NOT_A_PLACECODE)
         code_key = r.take(SECRET_BYTES)
         public_key = r.take(PUBLIC_KEY_BYTES)
+        if not prime_order_point(public_key):
+            raise DecodeError("this placecode QR code carries an invalid venue key: do not use it")
         category = r.u8()
         stay = r.u16()
         name_length = r.u8()
@@ -404,13 +429,14 @@ class VenueCode:
                 url = url.decode("utf-8")
             except UnicodeDecodeError:
                 raise DecodeError(NOT_A_PLACECODE) from None
-        url = url.strip()
+        url = url.strip(" \t\n\x0b\x0c\r")
         before, sep, fragment = url.partition("#")
-        if not sep or not before.lower().startswith(("https://", "http://")):
+        scheme = "".join(ch.lower() if "A" <= ch <= "Z" else ch for ch in before[:8])
+        if not sep or not scheme.startswith(("https://", "http://")):
             raise DecodeError(NOT_A_PLACECODE)
-        fragment = fragment.upper()
         if not fragment or not (fragment.isascii() and fragment.isalnum()):
             raise DecodeError(NOT_A_PLACECODE)
+        fragment = fragment.upper()
         padded = fragment + "=" * (-len(fragment) % 8)
         try:
             payload = base64.b32decode(padded)
@@ -432,7 +458,7 @@ def _check_live(code: VenueCode, now: int) -> PresenceProof:
         raise CodeError("this code is dated in the future: check the time on this device")
     if now - started > MAX_CODE_AGE_SECONDS:
         raise CodeError("this code expired: scan the live code on the venue's screen")
-    if not proof.verify(code.venue_public_key, code_id(code.code_key)):
+    if not proof.verify(code.venue_public_key, code_id(code.k)):
         raise CodeError("this code was not signed by the venue: do not use it")
     return proof
 
@@ -456,10 +482,9 @@ class Slot:
     key: bytes
 
 
-def slots_for(code_key: bytes, start: int, end: int) -> tuple[Slot, ...]:
+def slots_for(k: bytes, start: int, end: int) -> tuple[Slot, ...]:
     return tuple(
-        Slot(h, lo, hi, hour_tag(code_key, h), entry_key(code_key, h))
-        for h, lo, hi in stay_windows(start, end)
+        Slot(h, lo, hi, hour_tag(k, h), entry_key(k, h)) for h, lo, hi in stay_windows(start, end)
     )
 
 
@@ -486,8 +511,15 @@ class CheckIn:
     def auto_checkout_at(self) -> int:
         return self.entered_at + self.code.stay_minutes * 60
 
+    def shown_number(self, now: int) -> str | None:
+        """§6: the latest proof's number, for 90 s after its epoch began."""
+        if not self.proofs or now > self.proofs[-1].epoch * EPOCH_SECONDS + MAX_CODE_AGE_SECONDS:
+            return None
+        latest = self.proofs[-1]
+        return verification_number(self.code.k, latest.epoch, latest.signature)
+
     def rescan(self, code: VenueCode, now: int) -> None:
-        if not hmac.compare_digest(code.code_key, self.code.code_key):
+        if not hmac.compare_digest(code.k, self.code.k):
             raise CodeError("this is not the code you checked in with")
         if code.kind == KIND_SCREEN:
             self.proofs = (self.proofs[0], _check_live(code, now))
@@ -502,10 +534,10 @@ class CheckIn:
             c.category,
             c.kind,
             c.venue_public_key,
-            code_id(c.code_key),
+            code_id(c.k),
             self.entered_at,
             left_at,
-            slots_for(c.code_key, self.entered_at, left_at),
+            slots_for(c.k, self.entered_at, left_at),
             self.proofs,
         )
 
@@ -716,40 +748,71 @@ class BundleHeader:
         return header, r.pos
 
 
-def bundle_body(header: BundleHeader, entries: Sequence[bytes]) -> bytes:
+def section_bytes(entries: Sequence[bytes]) -> bytes:
     ordered = sorted(entries)
     ends, end = [], 0
     for entry in ordered:
         end += len(entry) - TAG_BYTES
         ends.append(end)
     return (
-        header.to_bytes()
-        + u32(len(ordered))
+        u32(len(ordered))
         + b"".join(e[:TAG_BYTES] for e in ordered)
         + b"".join(u32(x) for x in ends)
         + b"".join(e[TAG_BYTES:] for e in ordered)
     )
 
 
+def bundle_body(
+    header: BundleHeader, public: Sequence[bytes], by_authority: Sequence[bytes] = ()
+) -> bytes:
+    """§8: the authority's section comes first, then the public one."""
+    return header.to_bytes() + section_bytes(by_authority) + section_bytes(public)
+
+
 def bundle_signed_message(body: bytes) -> bytes:
     return BUNDLE_LABEL + sha256(body)
 
 
-def sign_bundle(header: BundleHeader, entries: Sequence[bytes], signing_seed: bytes) -> bytes:
+def sign_bundle(
+    header: BundleHeader,
+    entries: Sequence[bytes],
+    signing_seed: bytes,
+    by_authority: Sequence[bytes] = (),
+) -> bytes:
     if header.key_id != key_id(ed25519_public(signing_seed)):
         raise Error("the header's key id does not name the signing key")
-    if any(not MIN_ENTRY_BYTES <= len(e) <= MAX_ENTRY_BYTES for e in entries):
+    if any(not MIN_ENTRY_BYTES <= len(e) <= MAX_ENTRY_BYTES for e in [*entries, *by_authority]):
         raise Error("entry length out of range")
-    body = bundle_body(header, entries)
+    body = bundle_body(header, entries, by_authority)
     return body + ed25519_sign(signing_seed, bundle_signed_message(body))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One section of a bundle body: where its count sits and where it stops."""
+
+    start: int
+    count: int
+    stop: int
+
+
+def read_column(body: bytes, start: int) -> Column:
+    if start + 4 > len(body):
+        raise VerificationError()
+    count = int(struct.unpack(">I", body[start : start + 4])[0])
+    columns = start + 4 + 20 * count
+    if columns > len(body):
+        raise VerificationError()
+    last_end = int(struct.unpack(">I", body[columns - 4 : columns])[0]) if count else 0
+    return Column(start, count, columns + last_end)
 
 
 @dataclass(frozen=True)
 class Bundle:
     header: BundleHeader
     data: bytes
-    header_length: int
-    count: int
+    by_authority: Column
+    public: Column
 
     @property
     def sequence(self) -> int:
@@ -776,24 +839,19 @@ class Bundle:
             raise VerificationError()
         if header.sequence <= after_sequence:
             raise VerificationError()
-        if len(body) < header_length + 4:
+        first = read_column(body, header_length)
+        if first.stop > len(body):
             raise VerificationError()
-        count = int(struct.unpack(">I", body[header_length : header_length + 4])[0])
-        columns = header_length + 4 + 20 * count
-        if columns > len(body):
+        second = read_column(body, first.stop)
+        if second.stop != len(body):
             raise VerificationError()
-        last_end = 0
-        if count:
-            last_end = int(struct.unpack(">I", body[columns - 4 : columns])[0])
-        if columns + last_end != len(body):
-            raise VerificationError()
-        return cls(header, body, header_length, count)
+        return cls(header, body, first, second)
 
-    def lookup(self, tag: bytes) -> list[bytes]:
-        tags_at = self.header_length + 4
-        ends_at = tags_at + TAG_BYTES * self.count
-        payloads_at = ends_at + 4 * self.count
-        payloads_length = len(self.data) - payloads_at
+    def find(self, column: Column, tag: bytes) -> list[bytes]:
+        tags_at = column.start + 4
+        ends_at = tags_at + TAG_BYTES * column.count
+        payloads_at = ends_at + 4 * column.count
+        payloads_length = column.stop - payloads_at
 
         def tag_at(i: int) -> bytes:
             return self.data[tags_at + TAG_BYTES * i : tags_at + TAG_BYTES * (i + 1)]
@@ -803,15 +861,21 @@ class Bundle:
                 return 0
             return int(struct.unpack(">I", self.data[ends_at + 4 * i : ends_at + 4 * i + 4])[0])
 
-        column = [tag_at(i) for i in range(self.count)]
-        i = bisect.bisect_left(column, tag)
+        tags = [tag_at(i) for i in range(column.count)]
+        i = bisect.bisect_left(tags, tag)
         found = []
-        while i < self.count and tag_at(i) == tag:
+        while i < column.count and tag_at(i) == tag:
             start, end = end_at(i - 1), end_at(i)
             if start < end <= payloads_length:
                 found.append(tag + self.data[payloads_at + start : payloads_at + end])
             i += 1
         return found
+
+    def lookup(self, tag: bytes) -> list[tuple[bool, bytes]]:
+        """(published by the authority, entry) for every entry under ``tag``."""
+        return [(True, e) for e in self.find(self.by_authority, tag)] + [
+            (False, e) for e in self.find(self.public, tag)
+        ]
 
 
 # --------------------------------------------------------------------------
@@ -923,11 +987,11 @@ def confirm_window(
             if h % 24 < MAX_STAY_MINUTES // 60 and d > 0:
                 codes.append(venue.code_keys(KIND_SCREEN, d - 1))
         for keys in codes:
-            tag = hour_tag(keys.code_key, h)
+            tag = hour_tag(keys.k, h)
             slots.append(
                 ConfirmedSlot(
                     tag,
-                    entry_key(keys.code_key, h),
+                    entry_key(keys.k, h),
                     h,
                     lo,
                     hi,
@@ -946,7 +1010,7 @@ def open_trace(sealed: bytes, seal_secret: bytes) -> list[ConfirmedSlot]:
         plain = sealed_box_open(seal_secret, sealed)
     except nacl.exceptions.CryptoError:
         raise VerificationError() from None
-    if not plain or plain[0] != PROTOCOL_VERSION or (len(plain) - 1) % CONFIRMED_SLOT_BYTES:
+    if len(plain) <= 1 or plain[0] != PROTOCOL_VERSION or (len(plain) - 1) % CONFIRMED_SLOT_BYTES:
         raise VerificationError()
     try:
         return [
@@ -977,49 +1041,58 @@ class Exposure:
     message: str
 
 
-def _union_length(windows: list[tuple[int, int]]) -> int:
-    covered: set[int] = set()
-    for lo, hi in windows:
-        covered.update(range(lo, hi))
-    return len(covered)
-
-
 def match(visits: Sequence[Visit], bundles: Sequence[Bundle], policy: Policy) -> list[Exposure]:
+    """§12, counted in minutes: for each level, the set of (hour, minute) it covers."""
     revoked_by: dict[bytes, int] = {}
     for bundle in bundles:
         for tag in bundle.header.revoked:
             revoked_by[tag] = max(revoked_by.get(tag, -1), bundle.sequence)
     exposures = []
     for visit in visits:
-        overlap, first_slot, level, message = 0, None, SELF_REPORTED, ""
+        first_slot = None
+        covered: dict[int, set[tuple[int, int]]] = {1: set(), 2: set(), 3: set()}
+        messages_by_level: dict[int, str] = {}
         for slot in visit.slots:
-            windows: list[tuple[int, int]] = []
             for bundle in bundles:
                 if revoked_by.get(slot.tag, -1) > bundle.sequence:
                     continue
-                for entry in bundle.lookup(slot.tag):
+                signed_minute = bundle.header.created_at // 60
+                for from_authority, entry in bundle.lookup(slot.tag):
                     try:
                         content = open_entry(entry, slot.key)
                     except VerificationError:
+                        continue
+                    if content.level == VENUE_CONFIRMED and not from_authority:
                         continue
                     if content.level not in policy.warn_levels:
                         continue
                     if not evidence_holds(content, slot, visit):
                         continue
-                    lo = max(content.start_minute, slot.start_minute)
-                    hi = min(content.end_minute, slot.end_minute)
-                    if lo < hi:
-                        if first_slot is None or content.level < level:
-                            level = content.level
-                            messages = bundle.messages
-                            mid = content.message_id
-                            message = messages[mid] if mid < len(messages) else ""
-                        if first_slot is None:
-                            first_slot = slot
-                        windows.append((lo, hi))
-            overlap += _union_length(windows)
-        if first_slot is not None and overlap >= policy.min_overlap_minutes:
-            exposures.append(Exposure(visit, first_slot, overlap, level, message))
+                    minutes = {
+                        (slot.hour, m)
+                        for m in range(content.start_minute, content.end_minute)
+                        if slot.start_minute <= m < slot.end_minute
+                        and slot.hour * 60 + m < signed_minute
+                    }
+                    if not minutes:
+                        continue
+                    first_slot = first_slot or slot
+                    covered[content.level] |= minutes
+                    if content.level not in messages_by_level:
+                        texts, mid = bundle.messages, content.message_id
+                        messages_by_level[content.level] = texts[mid] if mid < len(texts) else ""
+        if first_slot is None:
+            continue
+        reached = [
+            level
+            for level in sorted(messages_by_level)
+            if len(set().union(*(covered[x] for x in range(1, level + 1))))
+            >= policy.min_overlap_minutes
+        ]
+        total = len(covered[1] | covered[2] | covered[3])
+        if total >= policy.min_overlap_minutes and reached:
+            level = reached[0]
+            exposures.append(Exposure(visit, first_slot, total, level, messages_by_level[level]))
     return exposures
 
 
@@ -1083,6 +1156,28 @@ def sign_config(payload: bytes, sign_seed: bytes) -> bytes:
 def verify_config(payload: bytes, signature: bytes, authority: AuthorityPublicKeys) -> None:
     if not ed25519_verify(authority.sign_key, signature, CONFIG_LABEL + payload):
         raise VerificationError()
+
+
+def config_issued_at(
+    payload: bytes, signature: bytes, authority: AuthorityPublicKeys, held: int | None
+) -> int:
+    """§14: verify, check the fields a device acts on, refuse one older than the one held."""
+    verify_config(payload, signature, authority)
+    document = json.loads(payload)
+    if document.get("protocol") != PROTOCOL_VERSION:
+        raise DecodeError(
+            f"the service speaks placecode/{document.get('protocol')}, which this app does "
+            "not know: update the app"
+        )
+    issued = document.get("issued_at")
+    levels = document.get("policy", {}).get("warn_levels")
+    if type(issued) is not int or not isinstance(levels, list):
+        raise VerificationError()
+    if any(type(x) is not int or x not in (1, 2, 3) for x in levels):
+        raise VerificationError()
+    if held is not None and issued < held:
+        raise VerificationError()
+    return issued
 
 
 # --------------------------------------------------------------------------
@@ -1203,13 +1298,25 @@ def test_derivations(v: dict[str, Any]) -> None:
         assert keys.public_key == h(code["public_key"])
         assert keys.code_id == h(code["code_id"])
 
+        assert keys.k == h(code["bound_key"])
+
+    for item in v["check_in"]["bound_keys"]:
+        k = bind(h(item["code_key"]), item["kind"], h(item["venue_public_key"]))
+        assert BIND_LABEL + bytes([item["kind"]]) + h(item["venue_public_key"]) == h(item["info"])
+        assert k == h(item["bound_key"])
+        assert hour_tag(k, item["hour"]) == h(item["tag"])
+    assert len({item["tag"] for item in v["check_in"]["bound_keys"]}) == 4
     for item in v["check_in"]["code_id"]:
-        assert code_id(h(item["code_key"])) == h(item["code_id"])
+        assert code_id(h(item["bound_key"])) == h(item["code_id"])
     for item in v["check_in"]["hours"]:
-        assert hour_tag(h(item["code_key"]), item["hour"]) == h(item["tag"])
-        assert entry_key(h(item["code_key"]), item["hour"]) == h(item["entry_key"])
+        assert hour_tag(h(item["bound_key"]), item["hour"]) == h(item["tag"])
+        assert entry_key(h(item["bound_key"]), item["hour"]) == h(item["entry_key"])
     for item in v["check_in"]["verification_codes"]:
-        assert verification_code(h(item["code_key"]), item["epoch"]) == item["code"]
+        k, sig = h(item["bound_key"]), h(item["signature"])
+        assert verification_number(k, item["epoch"], sig) == item["code"]
+    for item in v["check_in"]["shown_numbers"]:
+        checked = check_in(VenueCode.from_url(item["code_url"]), item["checked_in_at"])
+        assert checked.shown_number(item["now"]) == item["shows"]
 
     for item in v["presence_proofs"]:
         keys = venue.code_keys(KIND_SCREEN, item["day"])
@@ -1218,6 +1325,17 @@ def test_derivations(v: dict[str, Any]) -> None:
         assert proof.signature == h(item["signature"])
         assert proof.verify(keys.public_key, keys.code_id)
         assert not proof.verify(keys.public_key, code_id(bytes(32)))
+
+
+def test_url_parsing(v: dict[str, Any]) -> None:
+    """§4 steps 1-4: scanned texts, accepted or refused with the vector's message."""
+    for item in v["url_parsing"]:
+        if "error" in item:
+            with pytest.raises(DecodeError) as raised:
+                VenueCode.from_url(item["text"])
+            assert str(raised.value) == item["message"], item["case"]
+        else:
+            assert VenueCode.from_url(item["text"]).to_bytes() == h(item["bytes"]), item["case"]
 
 
 def test_qr_payloads_and_urls(v: dict[str, Any]) -> None:
@@ -1255,11 +1373,12 @@ def test_qr_payloads_and_urls(v: dict[str, Any]) -> None:
 
 def test_refused_payloads(v: dict[str, Any]) -> None:
     """§1 rule 2, §4 parsing: every refused payload raises DecodeError."""
-    assert len(v["payload_errors"]) == 12
+    assert len(v["payload_errors"]) == 23
     for item in v["payload_errors"]:
         assert item["error"] == "DecodeError"
         with pytest.raises(DecodeError) as raised:
             VenueCode.from_bytes(h(item["bytes"]))
+        assert str(raised.value) == item["message"], item["case"]
         asks_update = "update the app" in str(raised.value)
         assert asks_update == item["asks_update"], item["case"]
         if not asks_update and "version" in item["case"]:
@@ -1290,7 +1409,7 @@ def test_entries(v: dict[str, Any]) -> None:
             open_entry(entry, bytes(32))
         # The entry's evidence holds for a visitor of the screen code in its hour.
         slot = Slot(20602 * 24 + 10, 0, 60, tag, key)
-        assert slot.tag == hour_tag(screen.code_key, slot.hour)
+        assert slot.tag == hour_tag(screen.k, slot.hour)
         visit = Visit("", 0, KIND_SCREEN, screen.public_key, screen.code_id, 0, 1, (slot,), ())
         assert evidence_holds(content, slot, visit)
 
@@ -1343,6 +1462,15 @@ def test_check_in_refusals(v: dict[str, Any]) -> None:
     checked = check_in(code, at)
     with pytest.raises(CodeError, match="not the code"):
         checked.rescan(VenueCode.from_url(v["payloads"][0]["url"]), at + 60)
+    for item in v["check_in"]["refusals"]:
+        code = VenueCode.from_url(item["code_url"])
+        with pytest.raises(CodeError) as raised:
+            if item["checked_in_with"] is None:
+                check_in(code, item["at"])
+            else:
+                first = check_in(VenueCode.from_url(item["checked_in_with"]), item["at"] - 60)
+                first.rescan(code, item["at"])
+        assert str(raised.value) == item["message"], item["case"]
 
 
 def test_proof_coverage(v: dict[str, Any]) -> None:
@@ -1383,6 +1511,9 @@ def test_venue_confirmation(v: dict[str, Any]) -> None:
     tampered[60] ^= 1
     with pytest.raises(VerificationError):
         open_trace(bytes(tampered), authority.seal_secret)
+    for item in v["trace_errors"]:
+        with pytest.raises(VerificationError):
+            open_trace(h(item["sealed"]), authority.seal_secret)
 
 
 def test_bundles_and_lookup(v: dict[str, Any]) -> None:
@@ -1401,18 +1532,23 @@ def test_bundles_and_lookup(v: dict[str, Any]) -> None:
         assert header.to_bytes() == h(item["header"])
         entries = [h(e) for e in item["entries_in"]]
         assert sorted(entries) == [h(e) for e in item["entries_sorted"]]
-        body = bundle_body(header, entries)
+        by_authority = [h(e) for e in item["authority_entries_in"]]
+        assert sorted(by_authority) == [h(e) for e in item["authority_entries_sorted"]]
+        body = bundle_body(header, entries, by_authority)
         assert sha256(body) == h(item["body_sha256"])
-        data = sign_bundle(header, entries, authority.sign_seed)
+        data = sign_bundle(header, entries, authority.sign_seed, by_authority)
         assert data[-64:] == h(item["signature"])
         assert data == h(item["bytes"])
         assert len(data) == item["length"]
 
         bundle = Bundle.verify(data, authority.public)
         assert bundle.header == header
-        assert bundle.count == item["count"]
-        for tag in {e[:16] for e in entries}:
-            assert bundle.lookup(tag) == sorted(e for e in entries if e[:16] == tag)
+        assert bundle.public.count == item["count"]
+        assert bundle.by_authority.count == item["authority_count"]
+        for tag in {e[:16] for e in entries + by_authority}:
+            assert bundle.lookup(tag) == [
+                (True, e) for e in sorted(by_authority) if e[:16] == tag
+            ] + [(False, e) for e in sorted(entries) if e[:16] == tag]
         assert bundle.lookup(bytes(16)) == []
         assert bundle.lookup(b"\xff" * 16) == []
 
@@ -1433,8 +1569,9 @@ def test_bundles_and_lookup(v: dict[str, Any]) -> None:
     # Bundle 7 holds every entry the uploader stays and the confirmation sealed.
     seven = next(b for b in v["bundles"] if b["sequence"] == 7)
     sealed = [e["entry"] for s in v["uploader_stays"].values() for e in s["entries"]]
-    sealed += [s["entry"] for s in v["venue_confirmation"]["slots"]]
     assert sorted(sealed) == sorted(seven["entries_in"])
+    confirmed = [s["entry"] for s in v["venue_confirmation"]["slots"]]
+    assert sorted(confirmed) == sorted(seven["authority_entries_in"])
 
 
 def test_matching(v: dict[str, Any]) -> None:
@@ -1459,6 +1596,27 @@ def test_matching(v: dict[str, Any]) -> None:
             }
             for e in found
         ] == result["exposures"], (result["bundles"], result["policy"])
+
+
+def test_matching_rules(v: dict[str, Any]) -> None:
+    """§12: sections, claims after the bundle, the level shown, revocation by `>`."""
+    authority = authority_of(v)
+    for case in v["matching_rules"]:
+        diary = [visit_from_stay(stay) for stay in case["diary"]]
+        bundles = [Bundle.verify(h(b["bytes"]), authority.public) for b in case["bundles"]]
+        for result in case["results"]:
+            policy = Policy(frozenset(result["warn_levels"]), result["min_overlap_minutes"])
+            found = [
+                {
+                    "visit": diary.index(e.visit),
+                    "first_hour": e.first_slot.hour,
+                    "level": e.level,
+                    "message": e.message,
+                    "overlap_minutes": e.overlap_minutes,
+                }
+                for e in match(diary, bundles, policy)
+            ]
+            assert found == result["exposures"], (case["case"], result["policy"])
 
 
 def test_consent(v: dict[str, Any]) -> None:
@@ -1547,3 +1705,18 @@ def test_config_signature(v: dict[str, Any]) -> None:
     assert base64.b64decode(document["authority"]["sign_key"]) == authority.sign_key
     assert base64.b64decode(document["authority"]["seal_key"]) == authority.seal_key
     assert document["authority"]["key_id"] == authority.public.key_id.hex()
+
+
+def test_config_reading(v: dict[str, Any]) -> None:
+    """§14 freshness: a configuration older than the one held is refused."""
+    authority = authority_of(v)
+    for item in v["config_reading"]:
+        payload, signature = h(item["payload"]), h(item["signature"])
+        held = item["held_issued_at"]
+        if "error" not in item:
+            issued = config_issued_at(payload, signature, authority.public, held)
+            assert issued == item["issued_at"]
+            continue
+        expected = DecodeError if item["error"] == "DecodeError" else VerificationError
+        with pytest.raises(expected):
+            config_issued_at(payload, signature, authority.public, held)

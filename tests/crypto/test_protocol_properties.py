@@ -112,7 +112,7 @@ def test_confirmation_reaches_a_screen_visitor_after_utc_midnight() -> None:
     policy = crypto.Policy(min_overlap_minutes=1)
     inv.check_confirmation_matches(venue, device, (midnight + 3600, midnight + 7200), policy, KEYS)
     slots = crypto.confirm_window(venue, midnight + 3600, midnight + 7200, posters=())
-    bundle = inv.publish([sl.seal(0, bytes(12)) for sl in slots], KEYS)
+    bundle = inv.publish([], KEYS, authority_entries=[sl.seal(0, bytes(12)) for sl in slots])
     (exposure,) = crypto.match([device], [bundle], policy)
     assert exposure.overlap_minutes == 60
     assert exposure.level == crypto.EvidenceLevel.VENUE_CONFIRMED
@@ -359,8 +359,10 @@ def test_rescan_of_the_screen_adds_an_exit_proof(venue: crypto.Venue, now: int, 
     assume((now + later) // 86400 == now // 86400)
     checked = crypto.check_in(venue.screen(now), now).rescan(venue.screen(now + later), now + later)
     assert [p.epoch for p in checked.proofs] == [now // 30, (now + later) // 30]
-    assert checked.verification_code(now) == crypto.verification_code(
-        venue.screen(now).code_key, now // c.EPOCH_SECONDS
+    later_code = venue.screen(now + later)
+    assert later_code.proof is not None
+    assert checked.verification_code(now + later) == crypto.verification_code(
+        later_code.bound_key, later_code.proof
     )
 
 

@@ -16,6 +16,7 @@ from placecode.crypto import (
     AuthorityPublicKeys,
     Bundle,
     BundleHeader,
+    CodeError,
     ConfirmedSlot,
     ConsentMessage,
     DecodeError,
@@ -28,6 +29,7 @@ from placecode.crypto import (
     Venue,
     VenueCode,
     VerificationError,
+    bound_key,
     check_in,
     code_id,
     confirm_window,
@@ -39,6 +41,7 @@ from placecode.crypto import (
     open_entry,
     open_trace,
     proof_coverage,
+    read_config,
     seal_consent,
     seal_entry,
     stay_windows,
@@ -132,7 +135,8 @@ def test_venue_code_keys(v: dict[str, Any]) -> None:
         assert keys.code_key.hex() == x["code_key"]
         assert keys.signing_seed.hex() == x["signing_seed"]
         assert keys.public_key.hex() == x["public_key"]
-        assert code_id(keys.code_key).hex() == x["code_id"]
+        assert bound_key(keys.code_key, x["kind"], keys.public_key).hex() == x["bound_key"]
+        assert code_id(h(x["bound_key"])).hex() == x["code_id"]
     assert len({x["public_key"] for x in v["venue"]["codes"]}) == 4
 
 
@@ -177,21 +181,61 @@ def test_payload_errors(v: dict[str, Any]) -> None:
     for x in v["payload_errors"]:
         with pytest.raises(DecodeError) as raised:
             VenueCode.from_bytes(h(x["bytes"]))
+        assert str(raised.value) == x["message"]
         assert ("update the app" in str(raised.value)) == x["asks_update"]
     assert sum(x["asks_update"] for x in v["payload_errors"]) == 2
+    assert sum("invalid venue key" in x["message"] for x in v["payload_errors"]) == 11
+
+
+def test_url_parsing(v: dict[str, Any]) -> None:
+    accepted = 0
+    for x in v["url_parsing"]:
+        if "error" in x:
+            with pytest.raises(DecodeError) as raised:
+                VenueCode.from_url(x["text"])
+            assert str(raised.value) == x["message"]
+        else:
+            assert VenueCode.from_url(x["text"]).to_bytes().hex() == x["bytes"]
+            accepted += 1
+    assert accepted == 5
 
 
 def test_check_in_derivations(v: dict[str, Any]) -> None:
     x = v["check_in"]
+    for y in x["bound_keys"]:
+        bound = bound_key(h(y["code_key"]), y["kind"], h(y["venue_public_key"]))
+        assert bound.hex() == y["bound_key"]
+        assert hour_tag(bound, y["hour"]).hex() == y["tag"]
+    # a downgraded screen code and a foreign key under a poster's code key match nothing
+    assert len({y["tag"] for y in x["bound_keys"]}) == 4
     assert len({y["tag"] for y in x["hours"]}) == len(x["hours"]) == 6
     for y in x["hours"]:
-        assert hour_tag(h(y["code_key"]), y["hour"]).hex() == y["tag"]
-        assert entry_key(h(y["code_key"]), y["hour"]).hex() == y["entry_key"]
+        assert hour_tag(h(y["bound_key"]), y["hour"]).hex() == y["tag"]
+        assert entry_key(h(y["bound_key"]), y["hour"]).hex() == y["entry_key"]
     for y in x["verification_codes"]:
-        assert verification_code(h(y["code_key"]), y["epoch"]) == y["code"]
+        proof = PresenceProof(y["epoch"], h(y["signature"]))
+        assert verification_code(h(y["bound_key"]), proof) == y["code"]
         assert len(y["code"]) == c.VERIFY_DIGITS
+    assert len({y["code"] for y in x["verification_codes"]}) == 4
     for y in x["code_id"]:
-        assert code_id(h(y["code_key"])).hex() == y["code_id"]
+        assert code_id(h(y["bound_key"])).hex() == y["code_id"]
+    for y in x["shown_numbers"]:
+        state = check_in(VenueCode.from_url(y["code_url"]), y["checked_in_at"])
+        assert state.verification_code(y["now"]) == y["shows"]
+    assert [y["shows"] is None for y in x["shown_numbers"]] == [False, False, True]
+
+
+def test_check_in_refusals(v: dict[str, Any]) -> None:
+    assert len(v["check_in"]["refusals"]) == 6
+    for y in v["check_in"]["refusals"]:
+        code = VenueCode.from_url(y["code_url"])
+        with pytest.raises(CodeError) as raised:
+            if y["checked_in_with"] is None:
+                check_in(code, y["at"])
+            else:
+                first = VenueCode.from_url(y["checked_in_with"])
+                check_in(first, y["at"] - 60).rescan(code, y["at"])
+        assert str(raised.value) == y["message"]
 
 
 def test_entries_of_each_level(v: dict[str, Any]) -> None:
@@ -250,6 +294,10 @@ def test_venue_confirmation(v: dict[str, Any]) -> None:
         assert content.level == EvidenceLevel.VENUE_CONFIRMED
         assert content.venue_signature == s.signature
     assert open_trace(h(x["trace_sealed"]), authority_keys(v)) == slots
+    assert [y["case"] for y in v["trace_errors"]][0] == "no slot"
+    for y in v["trace_errors"]:
+        with pytest.raises(VerificationError):
+            open_trace(h(y["sealed"]), authority_keys(v))
     inbox = SealingKey(h(v["authority"]["seal_secret"]))
     assert open_trace(h(x["trace_sealed"]), inbox) == slots
     windows = [(s.hour, s.start_minute, s.end_minute) for s in slots]
@@ -276,11 +324,14 @@ def test_bundles_verify_and_look_up(v: dict[str, Any]) -> None:
         assert data.startswith(h(x["header"]))
         bundle = Bundle.verify(data, public)
         assert bundle.header == header
-        assert bundle.count == x["count"] == len(x["entries_in"])
-        # Not Bundle.entries(): it never returns, as _Tags.__getitem__ has no bounds check.
+        assert bundle.public_section.count == x["count"] == len(x["entries_in"])
+        assert bundle.authority_section.count == x["authority_count"]
         tags = sorted({h(e)[: c.TAG_BYTES] for e in x["entries_in"]})
-        found = [e.hex() for t in tags for e in bundle.lookup(t)]
+        found = [e.hex() for t in tags for e in bundle.lookup_public(t)]
         assert found == x["entries_sorted"]
+        tags = sorted({h(e)[: c.TAG_BYTES] for e in x["authority_entries_in"]})
+        found = [e.hex() for t in tags for e in bundle.lookup_authority(t)]
+        assert found == x["authority_entries_sorted"]
         assert bundle.lookup(bytes(16)) == []
         assert hashlib.sha256(data[: -c.SIGNATURE_BYTES]).hexdigest() == x["body_sha256"]
         with pytest.raises(VerificationError):
@@ -291,6 +342,8 @@ def test_bundles_verify_and_look_up(v: dict[str, Any]) -> None:
             with pytest.raises(VerificationError):
                 Bundle.verify(bytes(tampered), public)
     assert [x["sequence"] for x in v["bundles"]] == [6, 7]
+    assert [x["authority_count"] for x in v["bundles"]][0] == 0
+    assert v["bundles"][1]["authority_count"] > 0
 
 
 def test_matching(v: dict[str, Any]) -> None:
@@ -317,6 +370,29 @@ def test_matching(v: dict[str, Any]) -> None:
         ] == x["exposures"]
         warned += len(got)
     assert warned > 0
+
+
+def test_matching_rules(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    assert len(v["matching_rules"]) == 5
+    for case in v["matching_rules"]:
+        visits = [replay_stay(step) for step in case["diary"]]
+        bundles = [Bundle.verify(h(x["bytes"]), public) for x in case["bundles"]]
+        for x in case["results"]:
+            policy = Policy(
+                frozenset(EvidenceLevel(n) for n in x["warn_levels"]), x["min_overlap_minutes"]
+            )
+            got = [
+                {
+                    "visit": visits.index(e.visit),
+                    "first_hour": e.slot.hour,
+                    "overlap_minutes": e.overlap_minutes,
+                    "level": int(e.level),
+                    "message": e.message,
+                }
+                for e in match(visits, bundles, policy)
+            ]
+            assert got == x["exposures"], case["case"]
 
 
 def test_consent(v: dict[str, Any]) -> None:
@@ -361,3 +437,26 @@ def test_config(v: dict[str, Any]) -> None:
     assert document["authority"]["key_id"] == v["authority"]["key_id"]
     with pytest.raises(VerificationError):
         verify_config(payload + b" ", h(x["signature"]), public)
+    assert read_config(payload, h(x["signature"]), public).issued_at == document["issued_at"]
+
+
+def test_config_reading(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    outcomes = []
+    for x in v["config_reading"]:
+        payload, signature = h(x["payload"]), h(x["signature"])
+        held = x["held_issued_at"]
+        if x.get("error") == "DecodeError":
+            with pytest.raises(DecodeError) as raised:
+                read_config(payload, signature, public, held_issued_at=held)
+            assert str(raised.value) == x["message"]
+        elif x.get("error") == "VerificationError":
+            with pytest.raises(VerificationError):
+                read_config(payload, signature, public, held_issued_at=held)
+        else:
+            assert (
+                read_config(payload, signature, public, held_issued_at=held).issued_at
+                == (x["issued_at"])
+            )
+        outcomes.append(x.get("error"))
+    assert outcomes[:3] == [None, None, "VerificationError"]

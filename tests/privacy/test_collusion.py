@@ -30,7 +30,8 @@ def test_a_consent_names_one_exposure_and_nothing_else(tmp_path: Path) -> None:
             diary.check_in(venue.poster(), at)
             diary.check_out(at + 40 * 60)
         case = crypto.check_in(cafe.poster(), start).check_out(start + 1800)
-        stub.publish(crypto.report_entries(case, os.urandom), (start // HOUR, start // HOUR), start)
+        hours = (start // HOUR, start // HOUR)
+        stub.publish(crypto.report_entries(case, os.urandom), hours, start + 3 * HOUR)
         (warning,) = visitor.sync(diary, Client(stub.url), start + 4 * HOUR).warnings
         visitor.send_contact(diary, Client(stub.url), warning.id, "ana@example.org", start)
         (sealed,) = stub.consents
@@ -72,7 +73,7 @@ def test_an_authority_that_keeps_tans_maps_an_upload_with_an_owners_code(
         )
     ]
     assert service.upload(entries, given["alice"]).status_code == 202
-    temple = venues[2].poster().code_key  # the temple's owner hands over its code
+    temple = venues[2].poster().bound_key  # the temple's owner hands over its code
     now = T0 // HOUR
     alice = {e[: c.TAG_BYTES] for e in recorded[given["alice"]]}
     hours = [

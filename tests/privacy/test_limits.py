@@ -37,7 +37,7 @@ def test_revocation_hides_every_entry_under_the_tag() -> None:
     def bundle(
         sequence: int, entries: list[bytes], revoked: tuple[bytes, ...] = ()
     ) -> crypto.Bundle:
-        header = crypto.BundleHeader(KEYS.public.key_id, sequence, 0, 0, 0, revoked=revoked)
+        header = crypto.BundleHeader(KEYS.public.key_id, sequence, t + 86400, 0, 0, revoked=revoked)
         data = crypto.sign_bundle(header, entries, KEYS.signing_key)
         return crypto.Bundle.verify(data, KEYS.public)
 

@@ -84,7 +84,7 @@ def test_only_a_person_who_sends_contact_details_makes_a_consent_request(
         diary.check_in(CAFE.poster(), T0 + 600)
         diary.check_out(T0 + 3000)
         case = crypto.check_in(CAFE.poster(), T0).check_out(T0 + 1800)
-        stub.publish(crypto.report_entries(case, os.urandom), (T0 // 3600, T0 // 3600), T0)
+        stub.publish(crypto.report_entries(case, os.urandom), (T0 // 3600, T0 // 3600), T0 + 3600)
         for _ in range(5):
             result = visitor.sync(diary, Client(stub.url), T0 + 7200, dummy_probability=1.0)
         assert [len(u) for u in stub.uploads] == [c.UPLOAD_BYTES] * 5

@@ -45,7 +45,7 @@ def test_the_diary_forgets_the_code_key_at_check_out(tmp_path: Path) -> None:
     for form in _forms(code.code_key):
         assert form not in plain
     (stored,) = json.loads(plain)["visits"]
-    assert "code_key" not in stored and stored["code_id"] == crypto.code_id(code.code_key).hex()
+    assert "code_key" not in stored and stored["code_id"] == code.code_id.hex()
 
 
 def test_an_opened_diary_confirms_a_visit_to_whoever_holds_the_code(tmp_path: Path) -> None:
@@ -56,5 +56,5 @@ def test_an_opened_diary_confirms_a_visit_to_whoever_holds_the_code(tmp_path: Pa
     diary.save()
     doc = json.loads(_plain(tmp_path))
     assert doc["visits"][0]["name"] == "Riverside Café"
-    tag = crypto.hour_tag(CAFE.poster().code_key, T0 // 3600).hex()
+    tag = crypto.hour_tag(CAFE.poster().bound_key, T0 // 3600).hex()
     assert tag in {slot[3] for slot in doc["visits"][0]["slots"]}

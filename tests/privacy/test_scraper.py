@@ -15,7 +15,7 @@ MIDNIGHT = T0 // 86400 * 86400
 
 
 def _publish(entries: list[bytes]) -> crypto.Bundle:
-    header = crypto.BundleHeader(KEYS.public.key_id, 1, 0, 0, 0)
+    header = crypto.BundleHeader(KEYS.public.key_id, 1, T0 + 30 * 86400, 0, 0)
     return crypto.Bundle.verify(crypto.sign_bundle(header, entries, KEYS.signing_key), KEYS.public)
 
 
@@ -35,13 +35,13 @@ def test_a_photographed_day_code_gives_no_key_or_tag_of_another_day() -> None:
     monday, tuesday = venue.screen(MIDNIGHT + 9 * 3600), venue.screen(MIDNIGHT + 86400 + 9 * 3600)
     assert monday.code_key != tuesday.code_key
     assert monday.venue_public_key != tuesday.venue_public_key
-    assert crypto.code_id(monday.code_key) != crypto.code_id(tuesday.code_key)
+    assert monday.code_id != tuesday.code_id
     # a Tuesday visitor's tags and keys, against all the photo of Monday derives
     stay = MIDNIGHT + 86400 + 12 * 3600
     tuesday_visit = crypto.check_in(venue.screen(stay), stay).check_out(stay + 12 * 3600 - 60)
     first = MIDNIGHT // 3600 - 24
-    derived_tags = {crypto.hour_tag(monday.code_key, h) for h in range(first, first + 24 * 5)}
-    derived_keys = {crypto.entry_key(monday.code_key, h) for h in range(first, first + 24 * 5)}
+    derived_tags = {crypto.hour_tag(monday.bound_key, h) for h in range(first, first + 24 * 5)}
+    derived_keys = {crypto.entry_key(monday.bound_key, h) for h in range(first, first + 24 * 5)}
     assert not derived_tags & {s.tag for s in tuesday_visit.slots}
     assert not derived_keys & {s.key for s in tuesday_visit.slots}
 
@@ -51,7 +51,7 @@ def test_a_photographed_day_code_warns_only_that_days_visitors() -> None:
     day = MIDNIGHT + 86400
     photo = venue.screen(day + 8 * 3600)
     # the scraper claims two whole days under the photographed code
-    bundle = _publish(_fake_day(photo.code_key, (day - 86400) // 3600, 48 + 24))
+    bundle = _publish(_fake_day(photo.bound_key, (day - 86400) // 3600, 48 + 24))
     policy = crypto.Policy(min_overlap_minutes=1)
     same_day = crypto.check_in(venue.screen(day + 14 * 3600), day + 14 * 3600)
     next_day = crypto.check_in(venue.screen(day + 86400 + 14 * 3600), day + 86400 + 14 * 3600)
@@ -85,7 +85,7 @@ def test_a_poster_photo_reads_every_published_window_of_that_venue() -> None:
     other = crypto.Venue(os.urandom(32), "Elsewhere").poster()
     noise = crypto.check_in(other, MIDNIGHT - 86400).check_out(MIDNIGHT - 80000)
     bundle = _publish([e for v in [*case, noise] for e in crypto.report_entries(v, os.urandom)])
-    photo = venue.poster().code_key  # never visited
+    photo = venue.poster().bound_key  # never visited
     seen = []
     for h in range(MIDNIGHT // 3600 - c.RETENTION_DAYS * 24, MIDNIGHT // 3600 + 24):
         for entry in bundle.lookup(crypto.hour_tag(photo, h)):

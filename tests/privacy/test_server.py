@@ -72,10 +72,12 @@ def test_a_redeemed_tan_leaves_nothing_behind(service: Service) -> None:
     )
     for form in (used, used.replace("-", ""), tan_hash(pepper, used), tan_hash(pepper, used).hex()):
         assert (form.encode() if isinstance(form, str) else form) not in blob
-    # entries carry no upload id: nothing but the sealed bytes, their tag, the day
+    # entries carry no upload id: nothing but the sealed bytes, their tag, the day, and
+    # whether the authority published them itself (false for every upload)
     assert {tuple(sorted(r)) for r in rows["entries"]} == {
-        ("bundle_sequence", "received_day", "sealed", "tag")
+        ("authority", "bundle_sequence", "received_day", "sealed", "tag")
     }
+    assert not any(r["authority"] for r in rows["entries"])
 
 
 def test_bundle_header_and_index_name_no_entry_hour(service: Service) -> None:

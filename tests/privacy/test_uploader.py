@@ -13,7 +13,7 @@ KEYS = crypto.AuthorityKeys(bytes(range(32)), bytes(range(32, 64)))
 
 
 def _publish(entries: list[bytes], sequence: int = 1, **kw: object) -> crypto.Bundle:
-    header = crypto.BundleHeader(KEYS.public.key_id, sequence, 0, 0, 0, **kw)  # type: ignore[arg-type]
+    header = crypto.BundleHeader(KEYS.public.key_id, sequence, T0 + 30 * DAY, 0, 0, **kw)  # type: ignore[arg-type]
     return crypto.Bundle.verify(crypto.sign_bundle(header, entries, KEYS.signing_key), KEYS.public)
 
 

@@ -14,7 +14,7 @@ MIDNIGHT = T0 // 86400 * 86400
 
 
 def _publish(entries: list[bytes]) -> crypto.Bundle:
-    header = crypto.BundleHeader(KEYS.public.key_id, 1, 0, 0, 0)
+    header = crypto.BundleHeader(KEYS.public.key_id, 1, T0 + 30 * 86400, 0, 0)
     return crypto.Bundle.verify(crypto.sign_bundle(header, entries, KEYS.signing_key), KEYS.public)
 
 
@@ -77,6 +77,6 @@ def test_an_owner_who_hands_out_distinct_codes_learns_which_visitor_uploaded() -
     found = {
         who
         for who, gen in handed.items()
-        if bundle.lookup(crypto.hour_tag(venue.poster(gen).code_key, start // 3600))
+        if bundle.lookup(crypto.hour_tag(venue.poster(gen).bound_key, start // 3600))
     }
     assert found == {"bob"}

@@ -56,7 +56,8 @@ def test_admin_commands_end_to_end(
     assert main(["admin", "stats"]) == 0
     assert "entries_pending: 4" in capsys.readouterr().out
     assert main(["admin", "build-bundles"]) == 0
-    assert "published bundle 1: 4 entries" in capsys.readouterr().out
+    # the 4 authority entries, and 3 decoys: the minimum batch counts public entries only
+    assert "published bundle 1: 7 entries" in capsys.readouterr().out
     assert main(["admin", "build-bundles"]) == 0
     assert "no bundle due" in capsys.readouterr().out
     assert main(["admin", "export", str(tmp_path / "cdn")]) == 0

@@ -178,7 +178,11 @@ def test_venue_entries_are_published(
     response = client.post("/v1/venue-entries", json=payload, headers=auth)
     assert response.status_code == 201 and response.json == {"accepted": 5}
     build(settings)
-    assert sorted(Bundle.verify(fetch(client, 1), authority).entries()) == sorted(entries)
+    bundle = Bundle.verify(fetch(client, 1), authority)
+    # §8 the authority section holds them, and nothing else; decoys fill the public one
+    assert bundle.authority_entries() == sorted(entries)
+    assert not set(bundle.public_entries()) & set(entries)
+    assert len(bundle.public_entries()) == settings["MIN_BUNDLE_ENTRIES"]
     for bad in (["!!"], [base64.b64encode(b"short").decode()], [], [5]):
         response = client.post("/v1/venue-entries", json={"entries": bad}, headers=auth)
         assert response.status_code == 400, bad
@@ -223,23 +227,40 @@ def test_a_purged_bundle_is_not_served_from_the_cache(
     assert client.get("/v1/bundles/1", headers={"If-None-Match": etag}).status_code == 404
 
 
-def test_decoys_take_the_lengths_of_real_entries(
+def _groups(entries: list[bytes]) -> list[tuple[int, ...]]:
+    by_tag: dict[bytes, list[int]] = {}
+    for e in entries:
+        by_tag.setdefault(e[: c.TAG_BYTES], []).append(len(e))
+    return sorted(tuple(sorted(x)) for x in by_tag.values())
+
+
+def test_decoys_take_the_tag_groups_of_real_entries(
     client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
 ) -> None:
+    """A decoy group copies a real group's size and lengths: a repeated tag is no tell."""
     import base64
 
-    auth = {"Authorization": token("publisher")}
+    auth = {"Authorization": token("admin")}
+    tag = os.urandom(c.TAG_BYTES)
+    real = [tag + os.urandom(n - c.TAG_BYTES) for n in (48, 117, 48)]  # one partly covered hour
+    upload(client, auth["Authorization"], real)
     confirmed = [os.urandom(112) for _ in range(2)]
     payload = {"entries": [base64.b64encode(e).decode() for e in confirmed]}
-    assert client.post("/v1/venue-entries", json=payload, headers=auth).status_code == 201
+    publisher = {"Authorization": token("publisher")}
+    assert client.post("/v1/venue-entries", json=payload, headers=publisher).status_code == 201
     build(settings, force=True)
-    first = Bundle.verify(fetch(client, 1), authority).entries()
-    assert len(first) == 5 and {len(e) for e in first} == {112}
-    tag = confirmed[0][: c.TAG_BYTES].hex()
-    client.post("/v1/revocations", json={"tags": [tag]}, headers=auth)
+    first = Bundle.verify(fetch(client, 1), authority)
+    assert first.authority_entries() == sorted(confirmed)
+    decoys = [e for e in first.public_entries() if e not in real]
+    assert len(first.public_entries()) == settings["MIN_BUNDLE_ENTRIES"] == 5
+    # the two decoys share one tag, as the real group does, with lengths of that group
+    assert _groups(decoys) == [(48, 48)]
+    revoke = {"tags": [os.urandom(c.TAG_BYTES).hex()]}
+    client.post("/v1/revocations", json=revoke, headers=publisher)
     build(settings)
-    second = Bundle.verify(fetch(client, 2), authority).entries()
-    assert len(second) == 5 and {len(e) for e in second} == {112}  # from published entries
+    second = Bundle.verify(fetch(client, 2), authority).public_entries()
+    # nothing pending: the groups of published public entries, never the authority's
+    assert _groups(second) == [(48, 48), (48, 48, 117)]
 
 
 def test_sequence_numbers_survive_the_purge_of_every_bundle(

@@ -94,7 +94,8 @@ def test_storage_holds_nothing_that_links_or_identifies(
                 assert shown.encode() not in blob
         entries_table = dict(rows)["entries"]
         columns = [c["name"] for c in inspect(state_engine).get_columns("entries")]
-        assert set(columns) == {"sealed", "tag", "received_day", "bundle_sequence"}
+        # ``authority`` marks the authority's own entries (the bundle's authority section)
+        assert set(columns) == {"sealed", "tag", "received_day", "bundle_sequence", "authority"}
         stored = [as_bytes(r[columns.index("sealed")]) for r in entries_table]
         assert sorted(stored) == sorted(e for u in uploads for e in u)
         assert len({r[columns.index("received_day")] for r in entries_table}) == 1
