@@ -571,6 +571,15 @@ class Diary:
         payload = self._state.config
         return None if payload is None else ServiceConfig.parse(payload)
 
+    @property
+    def config_issued_at(self) -> int | None:
+        """§14 When the configuration this diary holds was issued: an older one is refused."""
+        payload = self._state.config
+        if payload is None:
+            return None
+        issued = json.loads(payload).get("issued_at")
+        return issued if isinstance(issued, int) else None
+
     def pin(self, authority: AuthorityPublicKeys, config_payload: bytes) -> None:
         """Trusts ``authority`` and keeps its verified configuration."""
         self._state.authority = authority

@@ -64,6 +64,17 @@ def fetch_config(
         crypto.verify_config(payload, signature, named)
     except crypto.VerificationError:
         raise BundleRejected("the service's configuration is not signed by its authority") from None
+    # §14 freshness: an old signed configuration (a laxer policy, say) cannot be replayed
+    held = diary.config_issued_at if pinned == named else None
+    try:
+        crypto.read_config(payload, signature, named, held_issued_at=held)
+    except crypto.DecodeError as e:
+        raise BundleRejected(str(e)) from None
+    except crypto.VerificationError:
+        raise BundleRejected(
+            "the service sent a configuration older than the one this device holds, or a "
+            "malformed one: nothing was changed"
+        ) from None
     newly = pinned is None or pinned != named
     if newly and pinned is not None and pinned.sign_key != named.sign_key:
         diary.forget_bundles()
