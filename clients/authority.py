@@ -6,55 +6,45 @@ be on the server, which holds only the signing seed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from placecode import crypto
-from placecode.crypto import AuthorityKeys, AuthorityPublicKeys, ConsentMessage, Error, SealingKey
+from placecode.crypto import (
+    AuthorityKeys,
+    AuthorityPublicKeys,
+    ConsentMessage,
+    Error,
+    SealingKey,
+    rules,
+)
 
 from ._files import write_private
 
 #: file names inside an authority key directory, as ``placecode admin init`` writes them
-SIGN_KEY_FILE = "signing.key"
-SEAL_PUBLIC_FILE = "sealing.pub"
-SEAL_KEY_FILE = "sealing.key"
-PUBLIC_FILE = "authority.pub.json"
+SIGN_KEY_FILE = rules.SIGNING_KEY_FILE
+SEAL_PUBLIC_FILE = rules.SEALING_PUBLIC_FILE
+SEAL_KEY_FILE = rules.SEALING_KEY_FILE
+PUBLIC_FILE = rules.PUBLIC_KEYS_FILE
 
 
 class KeyFileError(Error):
     """A key file that is missing, unreadable or malformed."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 def public_to_json(public: AuthorityPublicKeys) -> dict[str, str]:
     """The ``authority`` object of the signed configuration (docs/api.md)."""
-    return {
-        "sign_key": _b64(public.sign_key),
-        "seal_key": _b64(public.seal_key),
-        "key_id": public.key_id.hex(),
-    }
+    return rules.authority_to_json(public)
 
 
 def public_from_json(obj: object, what: str = "the authority's public keys") -> AuthorityPublicKeys:
     """Parses ``public_to_json``'s output; the key id must match the signing key."""
     try:
-        assert isinstance(obj, dict)
-        public = AuthorityPublicKeys(
-            base64.b64decode(obj["sign_key"], validate=True),
-            base64.b64decode(obj["seal_key"], validate=True),
-        )
-        if "key_id" in obj and obj["key_id"] != public.key_id.hex():
-            raise ValueError("key id")
-    except (AssertionError, KeyError, TypeError, ValueError, binascii.Error, Error):
+        return rules.authority_from_json(obj)
+    except Error:
         raise KeyFileError(f"{what} are malformed") from None
-    return public
 
 
 def load_public(path: str | Path) -> AuthorityPublicKeys:
@@ -105,13 +95,12 @@ def generate_keys(
         directory / SEAL_PUBLIC_FILE,
         directory / PUBLIC_FILE,
     )
-    for path in (files.sign_key, files.seal_key, files.seal_public, files.public):
-        if path.exists():
-            raise KeyFileError(f"{path} already exists: keys are never overwritten")
-    write_private(files.seal_key, keys.seal_secret, exclusive=True)
-    write_private(files.seal_public, keys.public.seal_key, exclusive=True)
-    write_private(files.sign_key, keys.sign_seed, exclusive=True)
-    files.public.write_text(json.dumps(public_to_json(keys.public), indent=2) + "\n")
+    written = rules.key_files(keys)
+    for name in written:
+        if (directory / name).exists():
+            raise KeyFileError(f"{directory / name} already exists: keys are never overwritten")
+    for name, data in written.items():
+        write_private(directory / name, data, exclusive=True)
     return files, keys
 
 

@@ -1,9 +1,10 @@
 """The reference service's rules that its clients must share, in their one home.
 
 The protocol leaves these to the service (docs/api.md): what a TAN looks like,
-the default warning message, how many entries one upload may carry. They live
-here, in the one package both the service and the clients import, so that the
-two cannot drift apart.
+the default warning message, how many entries one upload may carry, how the
+authority's public keys are written in JSON and what its key folder holds.
+They live here, in the one package both the service and the clients import, so
+that the two cannot drift apart. Nothing here reads or writes a file.
 
 A TAN is 12 digits of Crockford's base32 (the protocol carries any 1 to 32
 ASCII characters, §13): typed in any case, hyphens and spaces ignored, I and L
@@ -12,10 +13,14 @@ read as 1, O as 0.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable
 
 from . import constants as c
-from .errors import DecodeError
+from ._authority import AuthorityKeys, AuthorityPublicKeys
+from .errors import DecodeError, Error
 
 #: the message table of the default configuration and of every bundle header
 DEFAULT_MESSAGES = ("You shared a venue with a confirmed case. Watch for symptoms and get tested.",)
@@ -60,3 +65,57 @@ def random_tan(random: Callable[[int], bytes]) -> str:
 def max_upload_entries(retention_days: int) -> int:
     """Entries the service takes in one upload: the format's bound, or fewer."""
     return min(c.MAX_UPLOAD_ENTRIES, retention_days * 24 * MAX_VENUES_PER_HOUR)
+
+
+#: the authority's key folder (PLACECODE_KEY_DIR): the service reads the signing
+#: seed and the sealing public key; the sealing secret goes offline; the public
+#: keys file is for venue owners (``placecode venue confirm --authority``)
+SIGNING_KEY_FILE = "signing.key"
+SEALING_PUBLIC_FILE = "sealing.pub"
+SEALING_KEY_FILE = "sealing.key"
+PUBLIC_KEYS_FILE = "authority.pub.json"
+
+
+def authority_to_json(public: AuthorityPublicKeys) -> dict[str, str]:
+    """The ``authority`` object of the signed configuration (docs/api.md), and the
+    content of ``authority.pub.json``."""
+    return {
+        "sign_key": base64.b64encode(public.sign_key).decode(),
+        "seal_key": base64.b64encode(public.seal_key).decode(),
+        "key_id": public.key_id.hex(),
+    }
+
+
+def authority_from_json(obj: object) -> AuthorityPublicKeys:
+    """Parses ``authority_to_json``'s output; the key id, if given, must match.
+
+    Raises ``DecodeError`` for anything else.
+    """
+    try:
+        if not isinstance(obj, dict):
+            raise TypeError
+        public = AuthorityPublicKeys(
+            base64.b64decode(obj["sign_key"], validate=True),
+            base64.b64decode(obj["seal_key"], validate=True),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error, Error):
+        raise DecodeError("these are not an authority's public keys") from None
+    if "key_id" in obj and obj["key_id"] != public.key_id.hex():
+        raise DecodeError("the key id does not match the authority's signing key")
+    return public
+
+
+def key_files(keys: AuthorityKeys) -> dict[str, bytes]:
+    """A new key folder: each file's name and content, in the order to write them
+    (the signing seed last, so a folder holding it is complete)."""
+    return {
+        SEALING_KEY_FILE: keys.seal_secret,
+        SEALING_PUBLIC_FILE: keys.public.seal_key,
+        PUBLIC_KEYS_FILE: key_files_public(keys.public),
+        SIGNING_KEY_FILE: keys.sign_seed,
+    }
+
+
+def key_files_public(public: AuthorityPublicKeys) -> bytes:
+    """The content of ``authority.pub.json``."""
+    return (json.dumps(authority_to_json(public), indent=2) + "\n").encode()

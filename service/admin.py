@@ -24,7 +24,7 @@ from .api.config import signed
 from .bundler import Built, BundlePolicy, build, pending_counts
 from .db import erase_sqlite_log, make_engine, upgrade
 from .errors import ServiceError
-from .keys import init_keys, load_keys
+from .keys import init_keys, load_keys, write_public_file
 from .models import Bundle, ConsentMessage, Entry, Revocation, StaffToken, Tan, TanCount
 from .storage import utc_day
 
@@ -56,18 +56,24 @@ def _session(settings: Mapping[str, Any]) -> Iterator[Session]:
 class Initialised:
     keys_written: bool
     key_dir: Path
+    #: the authority's key id, which venue owners and visitors check
+    key_id: str
+    #: the public keys file for venue owners (``placecode venue confirm --authority``)
+    public_file: Path
 
 
 def init(settings: Mapping[str, Any]) -> Initialised:
     """Migrates the schema to the newest version; writes authority keys if none."""
     key_dir = Path(settings["KEY_DIR"])
     written = init_keys(key_dir)
+    public = load_keys(key_dir).public
+    public_file = write_public_file(key_dir, public)
     engine = make_engine(settings["DATABASE_URL"])
     try:
         upgrade(engine)
     finally:
         engine.dispose()
-    return Initialised(written, key_dir)
+    return Initialised(written, key_dir, public.key_id.hex(), public_file)
 
 
 def create_token(settings: Mapping[str, Any], role: str, label: str = "") -> str:

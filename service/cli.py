@@ -78,6 +78,11 @@ def init() -> None:
         )
     else:
         click.echo(f"authority keys already in {done.key_dir}")
+    click.echo(f"authority key id {done.key_id}: venue owners and visitors check it with you")
+    click.echo(
+        f"public keys for venue owners: {done.public_file} "
+        "(placecode venue confirm --authority FILE)"
+    )
     click.echo("database schema is up to date")
 
 

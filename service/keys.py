@@ -15,14 +15,15 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from placecode.crypto import AuthorityKeys, AuthorityPublicKeys
+from placecode.crypto import AuthorityKeys, AuthorityPublicKeys, rules
 from placecode.crypto import constants as c
 
 from .errors import ServiceError
 
-SIGNING_KEY = "signing.key"
-SEALING_PUBLIC = "sealing.pub"
-SEALING_KEY = "sealing.key"
+SIGNING_KEY = rules.SIGNING_KEY_FILE
+SEALING_PUBLIC = rules.SEALING_PUBLIC_FILE
+SEALING_KEY = rules.SEALING_KEY_FILE
+PUBLIC_KEYS = rules.PUBLIC_KEYS_FILE
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,17 @@ def init_keys(key_dir: Path, random: Callable[[int], bytes] = os.urandom) -> boo
     if (key_dir / SIGNING_KEY).exists():
         return False
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    keys = AuthorityKeys.generate(random)
-    _write_secret(key_dir / SEALING_KEY, keys.seal_secret)
-    _write_secret(key_dir / SEALING_PUBLIC, keys.public.seal_key)
-    _write_secret(key_dir / SIGNING_KEY, keys.sign_seed)
+    for name, data in rules.key_files(AuthorityKeys.generate(random)).items():
+        _write_secret(key_dir / name, data)
     return True
+
+
+def write_public_file(key_dir: Path, public: AuthorityPublicKeys) -> Path:
+    """Writes ``authority.pub.json`` if it is missing (key folders older than it); returns it."""
+    path = key_dir / PUBLIC_KEYS
+    if not path.exists():
+        _write_secret(path, rules.key_files_public(public))
+    return path
 
 
 def load_keys(key_dir: Path) -> ServiceKeys:

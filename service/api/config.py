@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from placecode.crypto import constants as c
 from placecode.crypto import sign_config
+from placecode.crypto.rules import authority_to_json
 
 from ..app import now, state
 from ..openapi import responses, spec
@@ -27,11 +28,7 @@ def payload(settings: Any, public: Any, issued_at: int) -> bytes:
     """The configuration document of docs/api.md, as the UTF-8 JSON that is signed."""
     document = {
         "protocol": c.PROTOCOL_VERSION,
-        "authority": {
-            "sign_key": base64.b64encode(public.sign_key).decode(),
-            "seal_key": base64.b64encode(public.seal_key).decode(),
-            "key_id": public.key_id.hex(),
-        },
+        "authority": authority_to_json(public),
         "policy": {
             "warn_levels": sorted(int(level) for level in settings["WARN_LEVELS"]),
             "min_overlap_minutes": int(settings["MIN_OVERLAP_MINUTES"]),

@@ -335,3 +335,31 @@ def test_a_passphrase_for_a_key_file_diary_is_refused(
     assert code != 0 and "protected by its key file" in err
     code, _, err = run(capsys, "visit", "--passphrase", "list")  # refused before asking
     assert code != 0 and "protected by its key file" in err
+
+
+def test_admin_init_names_the_key_id_and_writes_the_public_keys_for_owners(
+    cafe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_dir = tmp_path / "authority"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'service.db'}")
+    monkeypatch.setenv("PLACECODE_KEY_DIR", str(key_dir))
+    code, out, err = run(capsys, "admin", "init")
+    assert code == 0, err
+    public_file = key_dir / "authority.pub.json"
+    key_id = json.loads(public_file.read_text())["key_id"]
+    assert f"authority key id {key_id}" in out and str(public_file) in out
+    sealed = tmp_path / "trace.sealed"
+    code, out, err = run(
+        capsys, "venue", "confirm", "--key", str(cafe / "venue.key"), "--from", AT,
+        "--to", LATER, "--authority", str(public_file), "--out", str(sealed),
+    )  # fmt: skip
+    assert code == 0 and key_id in out, err
+    from placecode.clients import authority
+
+    keys = authority.load_sealing(key_dir / "sealing.key")
+    assert authority.seal_trace_entries(sealed.read_bytes(), keys, 0, os.urandom)[0]
+    # a key folder from before the public keys file gets one, with the same key id
+    public_file.unlink()
+    code, out, _ = run(capsys, "admin", "init")
+    assert code == 0 and "already" in out and f"authority key id {key_id}" in out
+    assert json.loads(public_file.read_text())["key_id"] == key_id
