@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from placecode.crypto import Error
+from placecode.crypto import constants as c
 
 
 class TimeError(Error):
@@ -27,7 +28,25 @@ def parse_time(text: str | None) -> int:
         raise TimeError(f"{text!r} is not a time like 2026-11-25T14:00Z") from None
     if moment.tzinfo is None:
         moment = moment.astimezone()
-    return int(moment.timestamp())
+    seconds = int(moment.timestamp())
+    _warn_if_far(seconds, int(time.time()))
+    return seconds
+
+
+def _warn_if_far(seconds: int, now: int) -> None:
+    """Says so when a time given lies far outside the 14 days the apps keep and publish."""
+    days = (now - seconds) / 86400
+    if days > c.RETENTION_DAYS:
+        click.echo(
+            f"Note: {format_time(seconds)} is {days:.0f} days ago, outside the "
+            f"{c.RETENTION_DAYS}-day window: visits that old are deleted, and no warning "
+            "can reach them.",
+            err=True,
+        )
+    elif -days > 1:
+        click.echo(
+            f"Note: {format_time(seconds)} is {-days:.0f} days ahead: check the date.", err=True
+        )
 
 
 def format_time(seconds: int, *, date: bool = True) -> str:

@@ -73,6 +73,10 @@ def create(
 ) -> None:
     """Create a venue: its secret key file and its posters (PNG, SVG, PDF)."""
     kind = Category[category.upper().replace("-", "_")]
+    if not name.strip():
+        raise click.BadParameter(
+            "a venue needs a name, as its visitors know it", param_hint="--name"
+        )
     try:
         new = Venue.generate(os.urandom(c.SECRET_BYTES), name.strip(), kind, stay)
     except Error as e:

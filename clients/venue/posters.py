@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +38,8 @@ CJK_FONTS = (
     "/System/Library/Fonts/PingFang.ttc",
     "C:/Windows/Fonts/msyh.ttc",
 )
-#: the PDF's Chinese font: built into every PDF reader's Asian font pack, nothing to embed
+#: the PDF's Chinese font when no CJK font is found: PDF readers supply it from
+#: their Asian font pack, and it is not embedded
 PDF_CJK_FONT = "STSong-Light"
 SVG_FONTS = (
     "'Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei','PingFang SC',"
@@ -160,32 +163,88 @@ def poster_svg(code: VenueCode, address: str = "", checkin_url: str = c.DEFAULT_
     )
 
 
-def poster_pdf(
-    code: VenueCode, address: str = "", checkin_url: str = c.DEFAULT_CHECKIN_URL
-) -> bytes:
-    """The poster as an A4 PDF with the code drawn as vectors."""
-    from reportlab.lib.pagesizes import A4
+#: the PDF's fonts, embedded (as subsets) under these names
+PDF_LATIN, PDF_LATIN_BOLD, PDF_CJK = "PlacecodeVera", "PlacecodeVera-Bold", "PlacecodeCJK"
+
+
+def _pdf_fonts(cjk_path: str | None) -> tuple[str, Callable[[str], bool]]:
+    """Registers the PDF's fonts; returns the font for Chinese and what Vera can draw.
+
+    Latin text and "·" use Bitstream Vera, which ships with reportlab; Chinese
+    uses the CJK font found, embedded too. Only without one does the PDF name
+    STSong-Light, which PDF readers supply from their Asian font pack.
+    """
+    import reportlab
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    fonts = Path(reportlab.__file__).parent / "fonts"
+    if PDF_LATIN not in registered:
+        pdfmetrics.registerFont(TTFont(PDF_LATIN, str(fonts / "Vera.ttf")))
+        pdfmetrics.registerFont(TTFont(PDF_LATIN_BOLD, str(fonts / "VeraBd.ttf")))
+    latin = pdfmetrics.getFont(PDF_LATIN)
+    covered = set(latin.face.charToGlyph)  # type: ignore[attr-defined]
+    cjk = PDF_CJK_FONT
+    if cjk_path is not None:
+        name = f"{PDF_CJK}-{hashlib.sha256(cjk_path.encode()).hexdigest()[:8]}"
+        try:
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, cjk_path, subfontIndex=0))
+            cjk = name
+        except (TTFError, OSError):
+            pass
+    if cjk == PDF_CJK_FONT and PDF_CJK_FONT not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
+    return cjk, lambda ch: ord(ch) in covered
+
+
+def poster_pdf(
+    code: VenueCode,
+    address: str = "",
+    checkin_url: str = c.DEFAULT_CHECKIN_URL,
+    cjk_font: str | None = None,
+) -> bytes:
+    """The poster as an A4 PDF with the code drawn as vectors and its fonts embedded.
+
+    ``cjk_font`` is a TrueType font with Chinese glyphs (``find_cjk_font()``).
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen.canvas import Canvas
 
-    if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
+    cjk, in_latin = _pdf_fonts(cjk_font)
     out = io.BytesIO()
     width, height = A4
-    pdf = Canvas(out, pagesize=A4, invariant=True)
+    # the stubs type initialFontName as a number; reportlab takes the font's name
+    pdf = Canvas(out, pagesize=A4, invariant=True, initialFontName=PDF_LATIN)  # type: ignore[arg-type]
     pdf.setTitle(f"placecode: {code.name}")
 
-    def line(text: str, font: str, size: float, y: float) -> None:
-        limit = width - 100
-        size = min(size, size * limit / max(pdfmetrics.stringWidth(text, font, size), 1))
-        pdf.setFont(font, size)
-        pdf.drawCentredString(width / 2, y, text)
+    def runs(text: str, latin: str) -> list[tuple[str, str]]:
+        """The text cut into runs of one font each: Vera where it has the glyph."""
+        out: list[tuple[str, str]] = []
+        for ch in text:
+            font = latin if in_latin(ch) else cjk
+            if out and out[-1][0] == font:
+                out[-1] = (font, out[-1][1] + ch)
+            else:
+                out.append((font, ch))
+        return out
 
-    name_font = PDF_CJK_FONT if not code.name.isascii() else "Helvetica-Bold"
-    line(code.name, name_font, 32, height - 80)
+    def line(text: str, size: float, y: float, latin: str = PDF_LATIN) -> None:
+        parts = runs(text, latin)
+        natural = sum(pdfmetrics.stringWidth(t, f, size) for f, t in parts)
+        size = min(size, size * (width - 100) / max(natural, 1))
+        x = (width - sum(pdfmetrics.stringWidth(t, f, size) for f, t in parts)) / 2
+        for font, part in parts:
+            pdf.setFont(font, size)
+            pdf.drawString(x, y, part)
+            x += pdfmetrics.stringWidth(part, font, size)
+
+    line(code.name, 32, height - 80, PDF_LATIN_BOLD)
     pdf.setFillGray(0.35)
-    line(" · ".join(filter(None, [address, _subtitle(code)])), PDF_CJK_FONT, 14, height - 105)
+    line(" · ".join(filter(None, [address, _subtitle(code)])), 14, height - 105)
     pdf.setFillGray(0)
     rows = qr.modules(qr.make(code, checkin_url))
     side = 420.0
@@ -196,12 +255,12 @@ def poster_pdf(
             if dark:
                 pdf.rect(left + col * module, top - (r + 1) * module, module, module, 0, 1)
     y = top - side - 40
-    line(TITLE_ZH + " · " + TITLE_EN, PDF_CJK_FONT, 24, y)
+    line(TITLE_ZH + " · " + TITLE_EN, 24, y)
     for i, text in enumerate(LINES_ZH):
-        line(text, PDF_CJK_FONT, 14, y - 34 - 20 * i)
+        line(text, 14, y - 34 - 20 * i)
     pdf.setFillGray(0.2)
     for i, text in enumerate(LINES_EN):
-        line(text, "Helvetica", 12, y - 86 - 17 * i)
+        line(text, 12, y - 86 - 17 * i)
     pdf.showPage()
     pdf.save()
     return out.getvalue()
@@ -223,5 +282,5 @@ def write_posters(
     )
     poster_png(code, font, address, checkin_url).save(files.png, optimize=True, dpi=(150, 150))
     files.svg.write_text(poster_svg(code, address, checkin_url), encoding="utf-8")
-    files.pdf.write_bytes(poster_pdf(code, address, checkin_url))
+    files.pdf.write_bytes(poster_pdf(code, address, checkin_url, font))
     return files

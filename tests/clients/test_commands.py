@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -363,3 +363,27 @@ def test_admin_init_names_the_key_id_and_writes_the_public_keys_for_owners(
     code, out, _ = run(capsys, "admin", "init")
     assert code == 0 and "already" in out and f"authority key id {key_id}" in out
     assert json.loads(public_file.read_text())["key_id"] == key_id
+
+
+def test_a_venue_without_a_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for empty in ("", "   "):
+        code, _, err = run(capsys, "venue", "create", "--name", empty, "--out", str(tmp_path))
+        assert code == 2 and "a venue needs a name" in err
+    assert not (tmp_path / "venue.key").exists()
+
+
+def test_times_far_outside_the_window_are_noted(
+    home: Path, cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = venue.load_key(cafe / "venue.key")[0].poster().to_url()
+    now = datetime.now(UTC)
+    recent = (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%MZ")
+    code, _, err = run(capsys, "visit", "check-in", "--url", url, "--at", recent)
+    assert code == 0 and "Note:" not in err
+    code, _, err = run(capsys, "visit", "check-out", "--at", "2019-01-01T10:00Z")
+    assert "outside the 14-day window" in err
+    future = (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%MZ")
+    code, _, err = run(capsys, "visit", "status", "--at", future)
+    assert code == 0 and "days ahead: check the date" in err

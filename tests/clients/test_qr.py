@@ -108,3 +108,20 @@ def zxingcpp_text(image: Image.Image) -> str:
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     assert len(found) == 1
     return str(found[0].text)
+
+
+def test_the_pdf_embeds_its_fonts() -> None:
+    """Regression: the PDF named Helvetica and STSong-Light without embedding them, so
+    "·" showed as "�" and Latin letters were oddly spaced in readers without them."""
+    import re
+
+    cjk = venue.find_cjk_font()
+    data = venue.poster_pdf(VENUE.poster(), "Zürich · 1 Main St", cjk_font=cjk)
+    fonts = set(re.findall(rb"/BaseFont /([A-Za-z0-9+\-]+)", data))
+    embedded = {f for f in fonts if re.fullmatch(rb"[A-Z]{6}\+.+", f)}  # subset tags
+    assert {b"AAAAAA+BitstreamVeraSans-Roman", b"AAAAAA+BitstreamVeraSans-Bold"} <= embedded
+    assert data.count(b"/FontFile2") == len(embedded)
+    if cjk is not None:
+        assert fonts == embedded  # nothing left for the reader to supply
+    else:
+        assert fonts - embedded == {b"STSong-Light"}
