@@ -31,13 +31,16 @@ def test_nothing_the_service_holds_opens_an_entry_or_a_consent(service: Service)
     held = service.app.extensions["placecode"]
     # the running service holds the signing seed and public keys, never a sealing secret
     assert [f.name for f in dataclasses.fields(ServiceKeys)] == ["sign_seed", "public"]
-    assert {p.name for p in service.key_dir.iterdir()} == {"signing.key", "sealing.pub"}
+    # (and the public keys file that admin init writes for venue owners)
+    held_files = {p.name for p in service.key_dir.iterdir()}
+    assert held_files == {"signing.key", "sealing.pub", "authority.pub.json"}
     candidates = [
         held.keys.sign_seed,
         held.tan_pepper,
         held.keys.public.sign_key,
         held.keys.public.seal_key,
-        *(p.read_bytes() for p in service.key_dir.iterdir()),
+        # the raw key files (the JSON file holds the two public keys above)
+        *(p.read_bytes() for p in service.key_dir.iterdir() if p.suffix != ".json"),
     ]
     rows = service.rows()
     stored = [bytes(r["sealed"]) for r in rows["entries"]]
