@@ -57,7 +57,9 @@ def _authority() -> crypto.AuthorityKeys:
 
 def _header(keys: crypto.AuthorityKeys, sequence: int = 1) -> crypto.BundleHeader:
     first = START // 3600
-    return crypto.BundleHeader(keys.public.key_id, sequence, START, first, first + 14 * 24)
+    # signed after the diary's 14 days: no entry claims a minute after its bundle (§12)
+    created = START + 15 * 86400
+    return crypto.BundleHeader(keys.public.key_id, sequence, created, first, first + 14 * 24)
 
 
 def _diary(rng: random.Random) -> tuple[list[crypto.Visit], list[bytes]]:

@@ -167,6 +167,8 @@ class _Section:
 
     def lookup(self, tag: bytes) -> list[bytes]:
         """§8 The entries at the first position with ``tag`` and every following equal one."""
+        if not self.count:  # most bundles' authority section
+            return []
         i = self._first(tag)
         if i < 0:
             return []
@@ -268,7 +270,9 @@ class Bundle:
 
     def lookup(self, tag: bytes) -> list[bytes]:
         """The sealed entries (tag || nonce || ciphertext) under ``tag``, authority's first."""
-        return self.lookup_authority(tag) + self.lookup_public(tag)
+        if not self.authority_section.count:  # most bundles: one lookup, as before sections
+            return self.public_section.lookup(tag)
+        return self.authority_section.lookup(tag) + self.public_section.lookup(tag)
 
     def tags(self) -> list[bytes]:
         """The distinct tags of both sections, in order."""

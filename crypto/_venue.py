@@ -59,11 +59,14 @@ def code_id(bound: bytes) -> bytes:
     return sha256(c.CODE_ID_LABEL + bound)
 
 
+@lru_cache(maxsize=1024)
 def valid_public_key(public_key: bytes) -> bool:
     """§2 Whether 32 bytes are the canonical encoding of an Ed25519 point of prime order.
 
     libsodium's check refuses non-canonical encodings, points off the curve,
     the eight points of small order and points outside the prime-order subgroup.
+    Remembered (a pure function of its bytes, a scalar multiplication each):
+    parsing a code and verifying its proof ask about the same key.
     """
     return len(public_key) == c.PUBLIC_KEY_BYTES and bool(
         nacl.bindings.crypto_core_ed25519_is_valid_point(public_key)
