@@ -6,6 +6,7 @@ each option's name, range and help: a default is written once, in the config.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -16,8 +17,15 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from .simulate import ATTACKERS, Config, Result, plot
-from .simulate import simulate as run
+try:
+    from .simulate import ATTACKERS, Config, Result, dask_map, plot
+    from .simulate import simulate as run
+except ModuleNotFoundError as e:  # a visitor's install has no research extra
+    if e.name != "numpy":
+        raise
+    raise click.ClickException(
+        "placecode simulate needs the research extra: pip install 'placecode[research]'"
+    ) from None
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,10 +102,18 @@ def config_options(command: F) -> F:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a PNG plot to this file.",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run the partitions on a Dask cluster: its scheduler's address, or 'local' for a "
+    "local cluster of --workers processes.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def simulate(
     json_path: Path | None,
     plot_path: Path | None,
+    dask_address: str | None,
     quiet: bool,
     no_attackers: bool,
     attackers: tuple[str, ...],
@@ -111,8 +127,8 @@ def simulate(
         **options,
     )
     bar = tqdm(
-        total=config.days,
-        unit="day",
+        total=config.partitions if config.partitions > 1 else config.days,
+        unit="partition" if config.partitions > 1 else "day",
         file=sys.stderr,
         disable=quiet or not sys.stderr.isatty(),
     )
@@ -120,8 +136,11 @@ def simulate(
     def progress(day: int) -> None:
         bar.update(1)
 
-    with bar:
-        result = run(config, progress=progress)
+    with bar, contextlib.ExitStack() as stack:
+        map_ = None
+        if dask_address is not None:
+            map_ = dask_map(_dask_client(stack, dask_address, config.workers))
+        result = run(config, progress=progress, map_=map_)
     if json_path is not None:
         text = json.dumps(result.to_json(), indent=2) + "\n"
         if str(json_path) == "-":
@@ -132,6 +151,22 @@ def simulate(
         plot(result, plot_path)
     if not quiet and str(json_path) != "-":
         click.echo(_summary(result))
+
+
+def _dask_client(stack: contextlib.ExitStack, address: str, workers: int) -> Any:
+    try:
+        from dask import distributed
+    except ImportError:
+        raise click.ClickException("--dask needs Dask: pip install 'placecode[research]'") from None
+    engine: Any = distributed  # Dask's API is not typed
+    if address == "local":
+        cluster = stack.enter_context(
+            engine.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        )
+        return stack.enter_context(engine.Client(cluster))
+    return stack.enter_context(engine.Client(address))
 
 
 def _summary(result: Result) -> str:

@@ -19,17 +19,28 @@ The library never prints; ``progress`` is called after each simulated day.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ._config import ATTACKERS, Config, policy_name
+from ._partitions import Map, Partition, dask_map, simulate_partitioned
 from ._plot import plot
 from ._run import Run
 from ._scoring import Result, score
 
 
-def simulate(config: Config, progress: Callable[[int], None] | None = None) -> Result:
-    """Runs the simulation; returns its results (see ``docs/research.md``)."""
+def simulate(
+    config: Config, progress: Callable[[int], None] | None = None, map_: Map | None = None
+) -> Result:
+    """Runs the simulation; returns its results (see ``docs/research.md``).
+
+    With ``config.partitions > 1`` the partitions run through ``map_`` (for
+    example :func:`dask_map` of a Dask client), else on ``config.workers``
+    processes of this machine; ``progress`` is then called once per partition.
+    """
+    if config.partitions > 1:
+        return _partitioned(config, progress, map_)
     started = time.perf_counter()
     run = Run(config)
     for d in range(config.days):
@@ -39,4 +50,29 @@ def simulate(config: Config, progress: Callable[[int], None] | None = None) -> R
     return score(run, time.perf_counter() - started)
 
 
-__all__ = ["ATTACKERS", "Config", "Result", "plot", "policy_name", "simulate"]
+__all__ = ["ATTACKERS", "Config", "Result", "dask_map", "plot", "policy_name", "simulate"]
+
+
+def _partitioned(
+    config: Config, progress: Callable[[int], None] | None, map_: Map | None
+) -> Result:
+    if map_ is None and config.workers > 1:
+        with multiprocessing.get_context("fork").Pool(config.workers) as pool:
+            return simulate(config, progress, _counting(pool.imap, progress))
+    return simulate_partitioned(config, _counting(map_ or _map, progress))
+
+
+def _map(f: Callable[[Config], Partition], configs: Iterable[Config]) -> Iterable[Partition]:
+    return map(f, configs)
+
+
+def _counting(map_: Map, progress: Callable[[int], None] | None) -> Map:
+    def run(f: Callable[[Config], Partition], configs: Iterable[Config]) -> list[Partition]:
+        done = []
+        for part in map_(f, configs):
+            done.append(part)
+            if progress is not None:
+                progress(len(done))
+        return done
+
+    return run

@@ -25,7 +25,7 @@ def scraper(run: Run, d: int, t0: int) -> None:
         assert poster is not None
         for start in (t0, t0 + DAY // 2):
             visit = crypto.check_in(poster, start).check_out(start + DAY // 2)
-            entries.extend(entries_of(run, visit, "scraper", d))
+            entries.extend(entries_of(run, visit, venue, "scraper", d))
     if entries:
         send(run, "scraper", entries)
 
@@ -35,10 +35,11 @@ def fake_uploader(run: Run, d: int, t0: int) -> None:
     posters = run.v.posters_by_popularity()
     if not posters:
         return
-    poster = run.v.posters[posters[min(len(posters) - 1, run.config.scraped_posters)]]
+    venue = posters[min(len(posters) - 1, run.config.scraped_posters)]
+    poster = run.v.posters[venue]
     assert poster is not None
     visit = crypto.check_in(poster, t0 + 18 * 3600).check_out(t0 + 21 * 3600)
-    send(run, "fake-uploader", entries_of(run, visit, "fake-uploader", d))
+    send(run, "fake-uploader", entries_of(run, visit, venue, "fake-uploader", d))
 
 
 def stale_screen(run: Run, d: int, t0: int) -> None:
@@ -46,7 +47,8 @@ def stale_screen(run: Run, d: int, t0: int) -> None:
     screens = run.v.screens_by_popularity()
     if not screens:
         return
-    code = run.v.venues[screens[0]].screen(t0 + 12 * 3600)
+    venue = screens[0]
+    code = run.v.venues[venue].screen(t0 + 12 * 3600)
     claimed = t0 + 15 * 3600
     try:
         crypto.check_in(code, claimed)
@@ -64,7 +66,7 @@ def stale_screen(run: Run, d: int, t0: int) -> None:
         crypto.slots_for(code.bound_key, claimed, claimed + 3 * 3600),
         (code.proof,),
     )
-    send(run, "stale-screen", entries_of(run, visit, "stale-screen", d))
+    send(run, "stale-screen", entries_of(run, visit, venue, "stale-screen", d))
 
 
 def forger(run: Run, d: int, t0: int) -> None:
@@ -72,7 +74,8 @@ def forger(run: Run, d: int, t0: int) -> None:
     screens = run.v.screens_by_popularity()
     if not screens:
         return
-    code = run.v.venues[screens[0]].screen(t0 + 8 * 3600)
+    venue = screens[0]
+    code = run.v.venues[venue].screen(t0 + 8 * 3600)
     entries: list[tuple[bytes, Published]] = []
     for hour in range((t0 + 9 * 3600) // 3600, (t0 + 23 * 3600) // 3600):
         epoch = hour * 3600 // c.EPOCH_SECONDS
@@ -87,7 +90,7 @@ def forger(run: Run, d: int, t0: int) -> None:
             content,
             run.random_bytes(c.NONCE_BYTES),
         )
-        entries.append((entry, Published("forger", d, hour, 0, 60, 2, forged=True)))
+        entries.append((entry, Published("forger", venue, d, hour, 0, 60, 2, forged=True)))
     send(run, "forger", entries)
 
 

@@ -141,10 +141,29 @@ class Config:
         0.1, "Dummy uploads each device sends per day, to hide the real ones.", lo=0
     )
     workers: int = option(1, "Processes that match devices (results do not depend on it).", lo=1)
-    #: check out through ``CheckIn.check_out`` (every device derives its own
-    #: tags) instead of sharing each (code, hour)'s tag and key
-    exact_check_outs: bool = option(
-        False, "Every device derives its own tags (CheckIn.check_out); same results, slower."
+    #: the index path (docs/protocol.md §18): fewest entries of a shard (k)
+    shard_min_entries: int = option(
+        128, "Index path: fewest entries of a shard (k, in the signed configuration).", lo=1
+    )
+    #: the index path: shards a device fetches of every index, hit or not (F)
+    shard_fetches: int = option(
+        4, "Index path: shards a device fetches of every index, hit or not (F).", lo=0
+    )
+    #: a city or a province: independent venue partitions (districts), each a task
+    partitions: int = option(
+        1,
+        "Split venues and visitors into this many independent districts, run as separate "
+        "tasks (on --workers processes or a Dask cluster) and merged into one authority's "
+        "bundles.",
+        lo=1,
+    )
+    #: check in, check out and match every visit of every device for real, as a
+    #: device does; the default runs the protocol only for visits that an entry
+    #: of the same venue and hour can match (the results are the same)
+    eager: bool = option(
+        False,
+        "Run check-ins and matching for every visit, not only where an entry can match "
+        "(same results, much slower).",
     )
 
     def __post_init__(self) -> None:
@@ -169,5 +188,5 @@ class Config:
         )
         if any(not 0 <= s <= 1 for s in shares):
             raise crypto.Error("shares and chances are between 0 and 1")
-        if self.workers < 1:
-            raise crypto.Error("at least one worker")
+        if self.workers < 1 or self.partitions < 1:
+            raise crypto.Error("at least one worker and one partition")

@@ -47,6 +47,14 @@ class Venues:
     screen_codes: dict[tuple[int, int], VenueCode] = field(default_factory=dict)
     #: today's (tag, key) by (code key, hour)
     hour_keys: dict[tuple[bytes, int], tuple[bytes, bytes]] = field(default_factory=dict)
+    #: today's screen check-ins by (venue, minute)
+    check_ins: dict[tuple[int, int], crypto.CheckIn] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """Drops the codes, keys and check-ins derived so far (they are derived again)."""
+        self.screen_codes.clear()
+        self.hour_keys.clear()
+        self.check_ins.clear()
 
     def posters_by_popularity(self) -> list[int]:
         return [i for i in self.popularity if not self.is_screen[i]]
@@ -171,38 +179,53 @@ def visit(run: Run, i: int, entered: int) -> None:
     # an hour apart: one device never holds two visits of one code in one hour
     run.free_at[i] = max(left_true, left_recorded) + 3600
     run.last_venue[i] = venue_index
-    if run.v.is_screen[venue_index]:
-        check = crypto.check_in(screen(run, venue_index, entered), entered)
+    is_screen = run.v.is_screen[venue_index]
+    rescanned = by_hand and rescan
+    if is_screen:
         run.counts["screen check-ins"] += 1
-        if by_hand and rescan:
-            try:
-                check = check.rescan(screen(run, venue_index, left_recorded), left_recorded)
-                run.counts["exit rescans"] += 1
-            except CodeError:
-                # past midnight the screen shows the next day's code
-                run.counts["exit rescans refused (new day code)"] += 1
         code_day = entered // DAY
+        if rescanned:
+            # past midnight the screen shows the next day's code, which is another code
+            rescanned = left_recorded // DAY == code_day
+            run.counts["exit rescans" if rescanned else "exit rescans refused (new day code)"] += 1
     else:
-        poster = run.v.posters[venue_index]
-        assert poster is not None
-        check = crypto.check_in(poster, entered)
         run.counts["poster check-ins"] += 1
-        if by_hand and rescan:
-            check = check.rescan(poster, left_recorded)
         code_day = -1
-    vid = len(s.visitor)
     s.visitor.append(i)
     s.venue.append(venue_index)
     s.entered.append(entered)
     s.left_true.append(left_true)
     s.left_recorded.append(left_recorded)
     s.code_day.append(code_day)
-    exact = cfg.exact_check_outs
-    s.visit.append(
-        check.check_out(left_recorded) if exact else check_out(run, check, left_recorded)
-    )
-    run.diary[i].append(vid)
-    run.by_venue[venue_index].append(vid)
+    s.rescanned.append(rescanned)
+    if cfg.eager:
+        s.visit.append(visit_of(run, len(s.visit)))
+    run.diary[i].append(len(s.visitor) - 1)
+
+
+def visit_of(run: Run, vid: int) -> Visit:
+    """The ``Visit`` the device of ``vid`` holds: checked in, perhaps rescanned, checked out."""
+    s = run.s
+    venue, entered, left = s.venue[vid], s.entered[vid], s.left_recorded[vid]
+    if run.v.is_screen[venue]:
+        check = run.v.check_ins.get((venue, entered))
+        if check is None:
+            # every device scanning one screen in one minute sees one code: one check
+            check = run.v.check_ins[venue, entered] = crypto.check_in(
+                screen(run, venue, entered), entered
+            )
+        if s.rescanned[vid]:
+            try:
+                check = check.rescan(screen(run, venue, left), left)
+            except CodeError as e:  # the bookkeeping said the code was the same
+                raise AssertionError(f"visit {vid}: rescan refused") from e
+    else:
+        poster = run.v.posters[venue]
+        assert poster is not None
+        check = crypto.check_in(poster, entered)
+        if s.rescanned[vid]:
+            check = check.rescan(poster, left)
+    return check_out(run, check, left)
 
 
 def check_out(run: Run, check: crypto.CheckIn, left_at: int) -> Visit:
@@ -210,7 +233,7 @@ def check_out(run: Run, check: crypto.CheckIn, left_at: int) -> Visit:
 
     Tags and entry keys depend only on the code key and the hour, so every
     device that scanned a code derives the same ones: sharing them changes
-    no result (``Config.exact_check_outs`` and the tests check this).
+    no result.
     """
     code = check.code
     left_at = min(left_at, check.auto_checkout_at)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from placecode import crypto
 from placecode.crypto import Bundle, BundleHeader, EvidenceLevel, UploadRequest, Visit
 from placecode.crypto import constants as c
 
-from ._config import HONEST, MAX_ENTRIES_PER_UPLOAD, MESSAGES, RETENTION
+from ._config import HONEST, MAX_ENTRIES_PER_UPLOAD, MESSAGES, RETENTION, Config
+from ._population import visit_of
 from ._records import Published, Upload
 
 if TYPE_CHECKING:
@@ -42,7 +46,9 @@ def _request(run: Run, source: str, chunk: list[tuple[bytes, Published]]) -> Non
     run.pending.extend(zip(received.entries, (p for _, p in chunk), strict=True))
 
 
-def entries_of(run: Run, visit: Visit, source: str, bundle: int) -> list[tuple[bytes, Published]]:
+def entries_of(
+    run: Run, visit: Visit, venue: int, source: str, bundle: int
+) -> list[tuple[bytes, Published]]:
     """The entries ``report_entries`` makes of a visit, with what the simulation knows of each."""
     entries = crypto.report_entries(visit, run.random_bytes)
     out: list[tuple[bytes, Published]] = []
@@ -51,7 +57,13 @@ def entries_of(run: Run, visit: Visit, source: str, bundle: int) -> list[tuple[b
         slot = slots[entry[: c.TAG_BYTES]]
         content = crypto.open_entry(entry, slot.key)
         info = Published(
-            source, bundle, slot.hour, content.start_minute, content.end_minute, content.level
+            source,
+            venue,
+            bundle,
+            slot.hour,
+            content.start_minute,
+            content.end_minute,
+            content.level,
         )
         out.append((entry, info))
     return out
@@ -67,7 +79,8 @@ def upload(run: Run, case: int, at: int, d: int) -> None:
     ]
     entries = []
     for vid in kept:
-        entries.extend(entries_of(run, s.visit[vid], HONEST, d))
+        visit = s.visit[vid] if run.config.eager else visit_of(run, vid)
+        entries.extend(entries_of(run, visit, s.venue[vid], HONEST, d))
         if run.rng.random() < run.config.owner_reach and d + 1 < run.config.days:
             run.owner_due[d + 1].append(vid)
     if entries:
@@ -95,6 +108,7 @@ def owner_confirms(run: Run, vid: int, d: int) -> None:
         entry = slot.seal(0, run.random_bytes(c.NONCE_BYTES))
         info = Published(
             HONEST,
+            venue,
             d,
             slot.hour,
             slot.start_minute,
@@ -141,3 +155,81 @@ def publish(run: Run, d: int, t1: int) -> None:
     run.verify_s += time.perf_counter() - clock
     run.bundle_bytes.append(data)
     run.bundles.append(bundle)
+    both = entries + by_authority
+    run.bundle_keys.append({(info.venue, info.hour) for _, info in both})
+    run.bundle_tags.append({e[: c.TAG_BYTES] for e, _ in both})
+    run.entries_per_day.append(([e for e, _ in entries], [e for e, _ in by_authority]))
+    everything = [e for e, _ in both] + decoys
+    tags = sorted(e[: c.TAG_BYTES] for e in everything)
+    run.indexes.append(index_figures(header, tags, [len(e) for e in everything], run.config))
+
+
+@dataclass(frozen=True)
+class IndexFigures:
+    """What the index path (docs/protocol.md §18) publishes for one bundle, by size.
+
+    Computed from the sizes the spec gives: the index (the bundle's header, the
+    shard boundaries, a salt, a binary fuse filter with 8-bit fingerprints sized
+    as the library sizes it, a signature), and the shards (runs of at least
+    ``k`` entries cut where the 4-byte tag prefix changes, each signed).
+    """
+
+    entries: int
+    index_bytes: int
+    #: first 4-byte tag prefix of each shard after the first (``shard_of`` bisects them)
+    boundaries: tuple[int, ...]
+    shard_bytes: tuple[int, ...]
+
+    def shard_of(self, tag: bytes) -> int:
+        return bisect.bisect_right(self.boundaries, int.from_bytes(tag[:4], "big"))
+
+
+def fuse_filter_bytes(keys: int) -> int:
+    """Bytes of a 3-wise binary fuse filter of 8-bit fingerprints: fields and fingerprints.
+
+    The sizing of FastFilter's ``binary_fuse8_allocate``, which the spec names.
+    """
+    keys = max(keys, 2)
+    length = min(1 << int(math.floor(math.log(keys) / math.log(3.33) + 2.25)), 1 << 18)
+    factor = max(1.125, 0.875 + 0.25 * math.log(1e6) / math.log(keys))
+    capacity = round(keys * factor)
+    segments = (capacity + length - 1) // length - 2
+    array_length = (segments + 2) * length
+    segments = (array_length + length - 1) // length
+    segments = 1 if segments <= 2 else segments - 2
+    return 16 + (segments + 2) * length
+
+
+def shard_cuts(prefixes: list[int], k: int) -> list[int]:
+    """Where shards after the first begin (docs/protocol.md §18, ``shard_cuts``)."""
+    n, cuts, i = len(prefixes), [], k
+    while i < n:
+        while i < n and prefixes[i] == prefixes[i - 1]:
+            i += 1
+        if i >= n:
+            break
+        cuts.append(i)
+        i += k
+    if cuts and n - cuts[-1] < k:
+        cuts.pop()
+    return cuts
+
+
+def index_figures(
+    header: BundleHeader, tags: list[bytes], lengths: list[int], cfg: Config
+) -> IndexFigures:
+    """The sizes of one bundle's index and shards; ``tags`` sorted, ``lengths`` any order."""
+    prefixes = [int.from_bytes(t[:4], "big") for t in tags]
+    cuts = shard_cuts(prefixes, cfg.shard_min_entries)
+    head = len(header.to_bytes())
+    index_bytes = 4 + head + 4 + 4 + 4 + 4 * len(cuts) + 8 + fuse_filter_bytes(len(set(tags))) + 64
+    # entries' lengths in sorted order are not known here; a shard's size is its
+    # share of the bundle's bytes, which is what a fetch costs on average
+    mean = sum(lengths) / len(lengths) if lengths else 0.0
+    bounds = [0, *cuts, len(tags)]
+    shard_head = 4 + c.KEY_ID_BYTES + 8 + 4 + 4 + 4 + c.SIGNATURE_BYTES
+    shard_bytes = tuple(
+        shard_head + round((hi - lo) * (mean + 4))
+        for lo, hi in zip(bounds, bounds[1:], strict=False)
+    )
+    return IndexFigures(len(tags), index_bytes, tuple(prefixes[i] for i in cuts), shard_bytes)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from placecode.crypto import Visit
+
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -12,6 +18,7 @@ class Published:
     """What the simulation knows about one published entry (the service does not)."""
 
     source: str
+    venue: int
     bundle: int
     hour: int
     start_minute: int
@@ -28,15 +35,30 @@ class Upload:
     visits: list[int]
 
 
+def _column() -> array[int]:
+    return array("q")
+
+
 @dataclass
 class Visits:
-    """Every visit of the run, as parallel lists indexed by visit id."""
+    """Every visit of the run, as parallel columns indexed by visit id (8 bytes each)."""
 
-    visitor: list[int] = field(default_factory=list)
-    venue: list[int] = field(default_factory=list)
-    entered: list[int] = field(default_factory=list)
-    left_true: list[int] = field(default_factory=list)
-    left_recorded: list[int] = field(default_factory=list)
+    visitor: array[int] = field(default_factory=_column)
+    venue: array[int] = field(default_factory=_column)
+    entered: array[int] = field(default_factory=_column)
+    left_true: array[int] = field(default_factory=_column)
+    left_recorded: array[int] = field(default_factory=_column)
     #: -1 for a poster, else the UTC day of the screen code
-    code_day: list[int] = field(default_factory=list)
+    code_day: array[int] = field(default_factory=_column)
+    #: 1 when the visitor checked out by rescanning the code (an exit proof at a screen)
+    rescanned: array[int] = field(default_factory=_column)
+    #: every visit's ``Visit``, kept only by an eager run
     visit: list[Visit] = field(default_factory=list)
+
+    def view(self, name: str) -> Ints:
+        """A column as a numpy array (a view: valid until the next visit is added)."""
+        column: array[int] = getattr(self, name)
+        return np.frombuffer(column, dtype=np.int64) if len(column) else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.visitor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from array import array
 from collections import Counter, defaultdict
 
 from placecode import crypto
@@ -11,7 +12,9 @@ from placecode.crypto import Bundle, EvidenceLevel, Policy
 
 from . import _attackers, _devices, _population, _publishing
 from ._config import DAY, START, Config
+from ._publishing import IndexFigures
 from ._records import Published, Upload, Visits
+from ._where import Where
 
 
 class Run:
@@ -37,14 +40,15 @@ class Run:
         self.v = _population.make_venues(config, self.rng, self.random_bytes)
         self.authority = crypto.AuthorityKeys.generate(self.random_bytes)
         n = config.visitors
-        self.diary: list[list[int]] = [[] for _ in range(n)]
+        #: each visitor's visit ids, oldest first
+        self.diary: list[array[int]] = [array("q") for _ in range(n)]
         self.free_at = [START] * n
         self.last_venue = [-1] * n
         self.infected_at: list[int | None] = [None] * n
         self.infectious: list[tuple[int, int] | None] = [None] * n
         self.isolated_at: list[int | None] = [None] * n
         self.uploaded_at: list[int | None] = [None] * n
-        self.by_venue: list[list[int]] = [[] for _ in range(config.venues)]
+        self.where = Where()
         self.upload_due: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.owner_due: dict[int, list[int]] = defaultdict(list)
         self.pending: list[tuple[bytes, Published]] = []
@@ -54,6 +58,19 @@ class Run:
         self.uploads: list[Upload] = []
         self.bundle_bytes: list[bytes] = []
         self.bundles: list[Bundle] = []
+        #: the (venue, hour) of every entry in each day's bundle
+        self.bundle_keys: list[set[tuple[int, int]]] = []
+        #: the index path's figures of each day's bundle (see ``_publishing.index_figures``)
+        self.indexes: list[IndexFigures] = []
+        #: each day's real entries, public and the authority's own (a partitioned
+        #: run's driver merges them)
+        self.entries_per_day: list[tuple[list[bytes], list[bytes]]] = []
+        #: the tags of each day's bundle's real entries
+        self.bundle_tags: list[set[bytes]] = []
+        #: each day: devices that synced, and for each device with a hit, its hit shards
+        self.shard_hits: list[tuple[int, list[int]]] = []
+        #: the visits a lazy sync matches (read by forked workers)
+        self.candidates: list[int] = []
         self.entries_by_source: Counter[str] = Counter()
         self.warned: list[dict[int, int]] = [{} for _ in self.policies]
         self.match_cpu = 0.0
@@ -69,8 +86,8 @@ class Run:
         _population.community_infections(self, t0)
         first_visit = len(self.s.visitor)
         _population.visits(self, t0)
-        self.v.screen_codes.clear()
-        self.v.hour_keys.clear()
+        self.where.add(self.s, first_visit)
+        self.v.forget()
         _population.transmissions(self, first_visit)
         self.phase["visits and check-ins"] += time.perf_counter() - clock
         clock = time.perf_counter()

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
 from placecode import crypto
-from placecode.crypto import Policy
+from placecode.crypto import Policy, Visit
 from placecode.crypto import constants as c
 
 from ._config import DAY, HONEST, RETENTION, START, policy_name
+from ._population import visit_of
+from ._publishing import IndexFigures
+from ._records import Ints
 
 if TYPE_CHECKING:
     from ._run import Run
@@ -44,6 +49,15 @@ class Result:
     bytes_per_device_per_day: float
     bundle_bytes_per_device_per_day: float
     upload_bytes_per_device_per_day: float
+    #: the same, downloading each day's index and shards instead of bundles
+    index_path_bytes_per_device_per_day: float
+    #: the index path, and what a CDN sees of shard fetches (see docs/research.md)
+    index_path: dict[str, float]
+    index_bytes_per_day: list[int]
+    #: devices that synced each day (not those that had uploaded)
+    devices_per_day: list[int]
+    #: each day, ``[[shards hit, devices], ...]`` of the devices with a hit
+    hit_shards_per_day: list[list[list[int]]]
     server_storage_bytes: int
     match_cpu_s_total: float
     match_us_per_device_day: float
@@ -76,45 +90,71 @@ def union_minutes(intervals: Iterable[tuple[int, int]]) -> int:
     return total
 
 
-def held(run: Run, vid: int, b: int) -> bool:
-    """Whether the device of ``vid`` matched it against bundle ``b``."""
+def held(run: Run, vids: Ints, b: Ints) -> npt.NDArray[np.bool_]:
+    """Whether the device of each ``vids[i]`` matched it against bundle ``b[i]``."""
     s = run.s
+    entered, left = s.view("entered")[vids], s.view("left_recorded")[vids]
     t_b = START + (b + 1) * DAY
-    if s.entered[vid] >= t_b:
-        return False
-    synced = t_b if s.left_recorded[vid] <= t_b else t_b + DAY
-    uploaded = run.uploaded_at[s.visitor[vid]]
-    if uploaded is not None and uploaded <= synced:
-        return False
-    return synced < run.end + 1 and s.left_recorded[vid] > synced - RETENTION
+    synced = np.where(left <= t_b, t_b, t_b + DAY)
+    uploaded = np.full(run.config.visitors, np.iinfo(np.int64).max, dtype=np.int64)
+    for u in run.uploads:
+        uploaded[u.case] = u.at
+    return (
+        (entered < t_b)
+        & (uploaded[s.view("visitor")[vids]] > synced)
+        & (synced < run.end + 1)
+        & (left > synced - RETENTION)
+    )
 
 
 def truth(run: Run) -> tuple[set[int], dict[int, list[tuple[int, int]]]]:
-    """The visits truly exposed, and for each co-present visit the case visits and bundles."""
+    """The visits truly exposed, and for the exposed ones the case visits and bundles."""
     s = run.s
-    starts = {}
-    for venue, vids in enumerate(run.by_venue):
-        vids.sort(key=lambda v: s.entered[v])
-        starts[venue] = [s.entered[v] for v in vids]
+    case_visits = [(cv, u.case, u.bundle) for u in run.uploads for cv in u.visits]
+    if not case_visits:
+        return set(), {}
+    cv, case, bundle = (np.array(x, dtype=np.int64) for x in zip(*case_visits, strict=True))
+    entered, left_true = s.view("entered"), s.view("left_true")
     longest = c.MAX_STAY_MINUTES * 60
+    v, q = run.where.find(s.view("venue")[cv], entered[cv] - longest, left_true[cv])
+    cv, case, bundle = cv[q], case[q], bundle[q]
+    keep = (s.view("visitor")[v] != case) & (left_true[v] > entered[cv])
+    v, cv, bundle = v[keep], cv[keep], bundle[keep]
+    keep = held(run, v, bundle)
+    v, cv, bundle = v[keep], cv[keep], bundle[keep]
+    # minutes shared, truly: the union over each visit's case visits
+    lo = np.maximum(entered[v], entered[cv]) // 60
+    hi = np.minimum(left_true[v], left_true[cv]) // 60
+    minutes = _union_by_group(v, lo, hi)
+    need = run.config.min_overlap_minutes
+    exposed = {u for u, m in minutes.items() if m >= need}
+    missing = np.array(sorted(u for u in exposed if u not in run.warned[0]), dtype=np.int64)
     pairs: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for upload in run.uploads:
-        for cv in upload.visits:
-            venue = s.venue[cv]
-            vids, at = run.by_venue[venue], starts[venue]
-            lo = bisect.bisect_left(at, s.entered[cv] - longest)
-            hi = bisect.bisect_left(at, s.left_true[cv])
-            for v in vids[lo:hi]:
-                if s.visitor[v] == upload.case or s.left_true[v] <= s.entered[cv]:
-                    continue
-                if held(run, v, upload.bundle):
-                    pairs[v].append((cv, upload.bundle))
-    exposed = {
-        v
-        for v, cases in pairs.items()
-        if shared(run, v, (cv for cv, _ in cases), recorded=False) >= run.config.min_overlap_minutes
-    }
+    mask = np.isin(v, missing)
+    for a, b_, bb in zip(v[mask].tolist(), cv[mask].tolist(), bundle[mask].tolist(), strict=True):
+        pairs[a].append((b_, bb))
     return exposed, pairs
+
+
+def _union_by_group(group: Ints, lo: Ints, hi: Ints) -> dict[int, int]:
+    """Each group's length of the union of its ``[lo, hi)`` intervals, as ``union_minutes``."""
+    present = np.unique(group)
+    nonempty = hi > lo
+    group, lo, hi = group[nonempty], lo[nonempty], hi[nonempty]
+    order = np.lexsort((hi, lo, group))
+    group, lo, hi = group[order], lo[order], hi[order]
+    # a running maximum of hi within each group: offset each group above the last
+    rank = np.searchsorted(present, group)
+    big = np.int64(1) << 40
+    reach = np.maximum.accumulate(hi + rank * big) - rank * big
+    first = np.ones(len(group), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    before = np.empty_like(reach)
+    before[1:] = reach[:-1]
+    before[first] = -1
+    gained = np.maximum(0, hi - np.maximum(lo, before))
+    totals = np.bincount(rank, weights=gained, minlength=len(present)).astype(np.int64)
+    return dict(zip(present.tolist(), totals.tolist(), strict=True))
 
 
 def shared(run: Run, v: int, case_visits: Iterable[int], *, recorded: bool) -> int:
@@ -141,11 +181,11 @@ def why_missed(run: Run, v: int, cases: list[tuple[int, int]]) -> str:
     return "other"
 
 
-def sources(run: Run, v: int, policy: Policy) -> set[str]:
-    """Who published the entries that match visit ``v`` under ``policy``."""
+def sources(run: Run, visit: Visit, policy: Policy) -> set[str]:
+    """Who published the entries that match ``visit`` under ``policy``."""
     found = set()
     levels = {int(level) for level in policy.warn_levels}
-    for slot in run.s.visit[v].slots:
+    for slot in visit.slots:
         for info in run.published.get(slot.tag, ()):
             if info.level not in levels or info.forged:
                 continue
@@ -166,6 +206,7 @@ def score(run: Run, wall: float) -> Result:
     by_attacker: dict[str, dict[str, int]] = {}
     for source in (*cfg.attackers, HONEST):
         by_attacker[source] = dict.fromkeys(names, 0)
+    visits: dict[int, Visit] = {}
     for name, policy, warned in zip(names, run.policies, run.warned, strict=True):
         hits = sum(1 for v in warned if v in exposed)
         warnings[name] = len(warned)
@@ -174,7 +215,10 @@ def score(run: Run, wall: float) -> Result:
         recall[name] = hits / len(exposed) if exposed else None
         for v in warned:
             if v not in exposed:
-                for source in sources(run, v, policy):
+                visit = visits.get(v)
+                if visit is None:
+                    visit = visits[v] = s.visit[v] if cfg.eager else visit_of(run, v)
+                for source in sources(run, visit, policy):
                     by_attacker[source][name] += 1
     primary = run.warned[0]
     missed = Counter(why_missed(run, v, pairs[v]) for v in exposed if v not in primary)
@@ -188,6 +232,11 @@ def score(run: Run, wall: float) -> Result:
         sum(len(b) for b in run.bundle_bytes[max(0, d - c.RETENTION_DAYS + 1) : d + 1])
         for d in range(cfg.days)
     )
+    devices = [n for n, _ in run.shard_hits]
+    hit_days = [hit_histogram(h) for _, h in run.shard_hits]
+    index = index_path(run.indexes, devices, hit_days, cfg.shard_fetches)
+    index_total = index["index_bytes_per_device_per_day"] + index["shard_bytes_per_device_per_day"]
+    index["ratio_to_full_bundles"] = index_total / max(1.0, bundle_total / cfg.days)
     parameters = asdict(cfg)
     parameters["policies"] = names
     parameters["attackers"] = list(cfg.attackers)
@@ -219,6 +268,11 @@ def score(run: Run, wall: float) -> Result:
         bytes_per_device_per_day=bundle_total / cfg.days + upload_bytes,
         bundle_bytes_per_device_per_day=bundle_total / cfg.days,
         upload_bytes_per_device_per_day=upload_bytes,
+        index_path_bytes_per_device_per_day=index_total + upload_bytes,
+        index_path=index,
+        index_bytes_per_day=[ix.index_bytes for ix in run.indexes],
+        devices_per_day=devices,
+        hit_shards_per_day=hit_days,
         server_storage_bytes=storage,
         match_cpu_s_total=run.match_cpu,
         match_us_per_device_day=1e6 * run.match_cpu / max(1, run.device_days),
@@ -228,3 +282,51 @@ def score(run: Run, wall: float) -> Result:
         wall_s_by_phase={k: round(v, 3) for k, v in run.phase.items()},
         counts=counts,
     )
+
+
+def hit_histogram(hits: list[int]) -> list[list[int]]:
+    """``[[shards hit, devices], ...]`` of one day's devices with a hit."""
+    return [[h, n] for h, n in sorted(Counter(hits).items())]
+
+
+def index_path(
+    figures: list[IndexFigures],
+    devices: list[int],
+    hits: list[list[list[int]]],
+    fetches_least: int,
+) -> dict[str, float]:
+    """Bytes and shard fetches of the index path, every device and day.
+
+    A device downloads every day's index and fetches the shards holding its
+    tags that hit, topped up with decoy shards to ``min(F, shards)``; a CDN
+    sees how many shards each device fetches of each index. False positives
+    of the filter (about 2^-8 per tag that is not in the bundle) are not
+    drawn: they only pick one of the F shards a device fetches anyway, unless
+    a device already has F hits.
+    """
+    index_bytes = fetched_bytes = fetches = hit_fetches = device_days = 0.0
+    with_hit = beyond = 0
+    for day, n, histogram in zip(figures, devices, hits, strict=True):
+        shards = len(day.shard_bytes)
+        least = min(fetches_least, shards)
+        mean = sum(day.shard_bytes) / shards
+        hit_devices = sum(k for _, k in histogram)
+        day_fetches = (n - hit_devices) * least + sum(max(h, least) * k for h, k in histogram)
+        index_bytes += day.index_bytes * n
+        fetched_bytes += day_fetches * mean
+        fetches += day_fetches
+        hit_fetches += sum(h * k for h, k in histogram)
+        device_days += n
+        with_hit += hit_devices
+        beyond += sum(k for h, k in histogram if h > least)
+    per = max(1.0, device_days)
+    return {
+        "index_bytes_per_device_per_day": index_bytes / per,
+        "shard_bytes_per_device_per_day": fetched_bytes / per,
+        "shard_fetches_per_device_day": fetches / per,
+        "shards_per_index_mean": sum(len(f.shard_bytes) for f in figures) / max(1, len(figures)),
+        "device_days_with_a_hit": float(with_hit),
+        "device_days_with_a_hit_share": with_hit / per,
+        "device_days_fetching_more_than_F": float(beyond),
+        "decoy_fetch_share": 1 - hit_fetches / fetches if fetches else 0.0,
+    }

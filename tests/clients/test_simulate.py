@@ -67,7 +67,7 @@ def test_command_writes_json_and_png(tmp_path: Path) -> None:
 
 def test_command_prints_a_summary(capsys: Any) -> None:
     args = ["simulate", "--visitors", "50", "--venues", "5", "--days", "1", "--no-attackers"]
-    args += ["--exact-check-outs"]
+    args += ["--eager"]
     assert main([*args, "--policy", "1,2"]) == 0
     out = capsys.readouterr().out
     assert "policy 1,2" in out
@@ -86,15 +86,22 @@ def test_a_seed_gives_the_same_run() -> None:
 
 
 def test_workers_do_not_change_the_results() -> None:
-    assert (
-        untimed(simulate(replace(SMALL, workers=2)))["counts"] == untimed(simulate(SMALL))["counts"]
-    )
+    eager = replace(SMALL, eager=True)
+    two = untimed(simulate(replace(eager, workers=2)))
+    assert {**two, "parameters": None} == {**untimed(simulate(eager)), "parameters": None}
 
 
-def test_shared_tag_derivation_changes_no_result() -> None:
-    exact = simulate(replace(SMALL, exact_check_outs=True))
-    shared = simulate(SMALL)
-    assert {**untimed(exact), "parameters": None} == {**untimed(shared), "parameters": None}
+def test_matching_only_what_an_entry_can_reach_changes_no_result() -> None:
+    for config in (SMALL, replace(SMALL, checkout_share=0.3, screen_share=0.7, seed=9)):
+        eager = simulate(replace(config, eager=True))
+        lazy = simulate(config)
+        assert eager.counts["true exposed visits"] > 0
+        assert {**untimed(eager), "parameters": None} == {**untimed(lazy), "parameters": None}
+
+
+def test_lazy_workers_do_not_change_the_results() -> None:
+    two = untimed(simulate(replace(SMALL, workers=2)))
+    assert {**two, "parameters": None} == {**untimed(simulate(SMALL)), "parameters": None}
 
 
 def test_without_attackers_every_warning_is_a_true_exposure() -> None:
@@ -173,14 +180,14 @@ def test_options_reach_the_config(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     args = ["simulate", "--days", "2", "--visitors", "30", "--incidence", "0.25"]
     args += ["--min-overlap", "20", "--attacker", "forger", "--policy", "1", "--zipf", "0.5"]
-    assert main([*args, "--exact-check-outs", "--json", str(out), "--quiet"]) == 0
+    assert main([*args, "--eager", "--json", str(out), "--quiet"]) == 0
     parameters = json.loads(out.read_text())["parameters"]
     assert parameters["community_incidence"] == 0.25
     assert parameters["min_overlap_minutes"] == 20
     assert parameters["attackers"] == ["forger"]
     assert parameters["policies"] == ["1"]
     assert parameters["zipf"] == 0.5
-    assert parameters["exact_check_outs"] is True
+    assert parameters["eager"] is True
 
 
 def test_option_ranges_come_from_the_config(capsys: Any) -> None:
