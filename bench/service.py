@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from sqlalchemy import insert
@@ -37,6 +36,7 @@ from sqlalchemy import insert
 from placecode.clients.demo import free_port
 from placecode.crypto import UploadRequest, Venue, check_in, report_entries
 from placecode.service import admin
+from placecode.service.config import Settings
 from placecode.service.db import make_engine
 from placecode.service.models import Entry
 
@@ -116,8 +116,8 @@ def _typical_upload(tan: str, now: int) -> bytes:
     return UploadRequest(tan, tuple(entries[:60])).to_bytes()
 
 
-def _bulk_entries(settings: dict[str, Any], count: int) -> None:
-    engine = make_engine(settings["DATABASE_URL"])
+def _bulk_entries(settings: Settings, count: int) -> None:
+    engine = make_engine(settings.database_url)
     today = dt.datetime.now(dt.UTC).date()
     with engine.begin() as connection:
         for start in range(0, count, 10_000):

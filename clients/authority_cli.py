@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from placecode.crypto import Error
+from placecode.crypto import ConsentMessage, Error
 
 from . import authority as lib
 from ._cli import format_time, server_option, token_option
@@ -131,9 +131,19 @@ def inbox(seal_key: Path, delete: bool, server: str | None, token: str | None) -
     """Open the consent inbox: contact details that warned people chose to send."""
     keys = lib.load_sealing(seal_key)
     client = Client(server_url(server), token)
-    messages = lib.open_inbox(client.consent_inbox(), keys)
-    if not messages:
+    count = 0
+    for page in client.consent_pages():
+        count += len(page)
+        _show_inbox_page(client, lib.open_inbox(page, keys), delete)
+    if not count:
         click.echo("The consent inbox is empty.")
+    if delete and count:
+        click.echo(f"Deleted {count} message(s) from the service.")
+
+
+def _show_inbox_page(
+    client: Client, messages: list[tuple[int, str, ConsentMessage | None]], delete: bool
+) -> None:
     for message_id, day, message in messages:
         if message is None:
             click.echo(f"#{message_id} ({day}): cannot be opened with this key (or damaged)")
@@ -146,8 +156,6 @@ def inbox(seal_key: Path, delete: bool, server: str | None, token: str | None) -
         )
         if delete:
             client.delete_consent(message_id)
-    if delete and messages:
-        click.echo(f"Deleted {len(messages)} message(s) from the service.")
 
 
 @authority.command()

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,15 +266,27 @@ class Client:
         doc = self._json("POST", "/v1/revocations", {"tags": [t.hex() for t in tags]}, staff=True)
         return int(doc["revoked"])
 
-    def consent_inbox(self) -> list[tuple[int, str, bytes]]:
-        doc = self._json("GET", "/v1/consent", staff=True)
-        try:
-            return [
-                (int(m["id"]), str(m["received_day"]), base64.b64decode(m["sealed"]))
-                for m in doc["messages"]
-            ]
-        except (KeyError, TypeError, ValueError, binascii.Error):
-            raise ServiceError(f"the service at {self.base} sent a malformed inbox") from None
+    def consent_inbox(self) -> Iterator[tuple[int, str, bytes]]:
+        """Every message of the inbox, oldest first, fetched a page at a time."""
+        for page in self.consent_pages():
+            yield from page
+
+    def consent_pages(self) -> Iterator[list[tuple[int, str, bytes]]]:
+        """The inbox a page at a time, oldest first."""
+        after: int | None = 0
+        while after is not None:
+            doc = self._json("GET", f"/v1/consent?after={after}", staff=True)
+            try:
+                yield [
+                    (int(m["id"]), str(m["received_day"]), base64.b64decode(m["sealed"]))
+                    for m in doc["messages"]
+                ]
+                following = doc["next_after"]
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                raise ServiceError(f"the service at {self.base} sent a malformed inbox") from None
+            if following is not None and (type(following) is not int or following <= after):
+                raise ServiceError(f"the service at {self.base} sent a malformed inbox")
+            after = following
 
     def delete_consent(self, message_id: int) -> None:
         self._request("DELETE", f"/v1/consent/{message_id}", staff=True)

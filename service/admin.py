@@ -6,50 +6,70 @@ import datetime as dt
 import json
 import os
 import secrets
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from . import config as settings_
 from . import web
-from .api.bundles import index
-from .api.common import ROLES, token_hash
-from .api.config import signed
 from .bundler import Built, BundlePolicy, build, pending_counts
-from .db import erase_sqlite_log, make_engine, upgrade
-from .errors import ServiceError
+from .config import Settings
+from .db import describe, erase_sqlite_log, make_engine, reason, schema_is_current, upgrade
+from .documents import bundle_index, signed_config
+from .errors import AdminError
 from .keys import init_keys, load_keys, write_public_file
 from .models import Bundle, ConsentMessage, Entry, Revocation, StaffToken, Tan, TanCount
+from .staff import ROLES, token_hash
 from .storage import utc_day
 
+#: what the verbs take: settings, or a mapping of upper-case keys over the defaults
+Given = Settings | Mapping[str, Any]
 
-def settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+
+def settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from the environment, then ``overrides``; checked."""
-    result = settings_.from_environment(os.environ)
-    result.update(overrides or {})
-    settings_.check(result)
-    return result
+    return Settings.load(os.environ, overrides)
 
 
-def _now(settings: Mapping[str, Any]) -> int:
-    return int(settings.get("CLOCK", time.time)())
+def _now(settings: Settings) -> int:
+    return int(settings.clock())
 
 
 @contextmanager
-def _session(settings: Mapping[str, Any]) -> Iterator[Session]:
-    engine = make_engine(settings["DATABASE_URL"])
+def _database(settings: Settings, *, schema: bool = True) -> Iterator[Engine]:
+    """An engine on the settings' database; connection failures become one-line
+    errors that say what to do. With ``schema``, the schema must be current."""
+    engine = make_engine(settings.database_url)
+    where = describe(settings.database_url)
     try:
+        if schema and not schema_is_current(engine):
+            raise AdminError(
+                f"the database {where} has no current placecode schema: run `placecode admin init`"
+            )
+        yield engine
+    except (OperationalError, InterfaceError, ProgrammingError) as e:
+        raise AdminError(f"cannot use the database {where}: {reason(e)}") from None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    with _database(settings) as engine:
         with Session(engine, expire_on_commit=False) as session:
             yield session
         erase_sqlite_log(engine)
-    finally:
-        engine.dispose()
+
+
+def check(given: Given) -> None:
+    """Raises unless the database answers and carries the current schema."""
+    with _database(Settings.of(given)):
+        pass
 
 
 @dataclass(frozen=True)
@@ -62,42 +82,40 @@ class Initialised:
     public_file: Path
 
 
-def init(settings: Mapping[str, Any]) -> Initialised:
+def init(given: Given) -> Initialised:
     """Migrates the schema to the newest version; writes authority keys if none."""
-    key_dir = Path(settings["KEY_DIR"])
-    written = init_keys(key_dir)
-    public = load_keys(key_dir).public
-    public_file = write_public_file(key_dir, public)
-    engine = make_engine(settings["DATABASE_URL"])
-    try:
+    settings = Settings.of(given)
+    with _database(settings, schema=False) as engine:
         upgrade(engine)
-    finally:
-        engine.dispose()
-    return Initialised(written, key_dir, public.key_id.hex(), public_file)
+    written = init_keys(settings.key_dir)
+    public = load_keys(settings.key_dir).public
+    public_file = write_public_file(settings.key_dir, public)
+    return Initialised(written, settings.key_dir, public.key_id.hex(), public_file)
 
 
-def create_token(settings: Mapping[str, Any], role: str, label: str = "") -> str:
+def create_token(given: Given, role: str, label: str = "") -> str:
     """A new staff token of ``role``; only its hash is stored, so show it now."""
     if role not in ROLES:
-        raise ServiceError(f"a role is one of {', '.join(ROLES)}")
+        raise AdminError(f"a role is one of {', '.join(ROLES)}")
     token = secrets.token_urlsafe(32)
-    with _session(settings) as session, session.begin():
+    with _session(Settings.of(given)) as session, session.begin():
         session.add(StaffToken(hash=token_hash(token), role=role, label=label[:100]))
     return token
 
 
-def bundle_policy(settings: Mapping[str, Any]) -> BundlePolicy:
+def bundle_policy(settings: Settings) -> BundlePolicy:
     return BundlePolicy(
-        min_entries=int(settings["MIN_BUNDLE_ENTRIES"]),
-        deadline_hours=int(settings["BUNDLE_DEADLINE_HOURS"]),
-        retention_days=int(settings["RETENTION_DAYS"]),
-        messages=tuple(settings["MESSAGES"]),
+        min_entries=settings.min_bundle_entries,
+        deadline_hours=settings.bundle_deadline_hours,
+        retention_days=settings.retention_days,
+        messages=settings.messages,
     )
 
 
-def build_bundles(settings: Mapping[str, Any], *, force: bool = False) -> Built | None:
+def build_bundles(given: Given, *, force: bool = False) -> Built | None:
     """Publishes the next bundle if one is due (or, with ``force``, whatever waits)."""
-    keys = load_keys(Path(settings["KEY_DIR"]))
+    settings = Settings.of(given)
+    keys = load_keys(settings.key_dir)
     with _session(settings) as session, session.begin():
         return build(session, keys, bundle_policy(settings), _now(settings), force=force)
 
@@ -110,18 +128,19 @@ def _write(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
-def export(settings: Mapping[str, Any], directory: Path) -> int:
+def export(given: Given, directory: Path) -> int:
     """Writes ``v1/bundles/SEQ``, ``v1/bundles/index.json`` and ``v1/config`` under
     ``directory``, byte-identical to what the service serves, and the web client's files
     when it is built (``web_client_built``); returns the bundle count.
 
     Bundle files no longer in the index (purged) are removed.
     """
-    keys = load_keys(Path(settings["KEY_DIR"]))
+    settings = Settings.of(given)
+    keys = load_keys(settings.key_dir)
     bundles_dir = directory / "v1" / "bundles"
     bundles_dir.mkdir(parents=True, exist_ok=True)
     with _session(settings) as session:
-        document = index(session, keys.public.key_id)
+        document = bundle_index(session, keys.public.key_id)
         kept = set()
         for info in document["bundles"]:
             name = str(info["sequence"])
@@ -135,24 +154,26 @@ def export(settings: Mapping[str, Any], directory: Path) -> int:
         if stale.name.isdigit() and stale.name not in kept:
             stale.unlink()
     _write(bundles_dir / "index.json", json.dumps(document).encode())
-    _write(directory / "v1" / "config", json.dumps(signed(settings, keys, _now(settings))).encode())
+    config = signed_config(settings, keys, _now(settings))
+    _write(directory / "v1" / "config", json.dumps(config).encode())
     if web_client_built(settings):
         web.export(settings, directory)
     return len(kept)
 
 
-def web_client_built(settings: Mapping[str, Any]) -> bool:
-    return (web.web_dir(settings) / web.INDEX).is_file()
+def web_client_built(given: Given) -> bool:
+    return (web.web_dir(Settings.of(given)) / web.INDEX).is_file()
 
 
-def purge(settings: Mapping[str, Any]) -> dict[str, int]:
+def purge(given: Given) -> dict[str, int]:
     """Deletes everything past retention; returns how many rows of each kind.
 
     Retention counts whole UTC days, the finest time kept of an arrival: on day
     D the service keeps what arrived on days D - RETENTION_DAYS to D.
     """
+    settings = Settings.of(given)
     now = _now(settings)
-    days = int(settings["RETENTION_DAYS"])
+    days = settings.retention_days
     first_day = utc_day(now) - dt.timedelta(days=days)
     statements = {
         "entries": delete(Entry).where(Entry.received_day < first_day),
@@ -160,7 +181,7 @@ def purge(settings: Mapping[str, Any]) -> dict[str, int]:
         "revocations": delete(Revocation).where(Revocation.revoked_day < first_day),
         "consent_messages": delete(ConsentMessage).where(ConsentMessage.received_day < first_day),
         "tans": delete(Tan).where(Tan.expires_at <= now),
-        "tan_counts": delete(TanCount).where(TanCount.hour < now // 3600 - 24),
+        "tan_counts": delete(TanCount).where(TanCount.hour < now // 3600),
     }
     with _session(settings) as session, session.begin():
         return {
@@ -169,8 +190,9 @@ def purge(settings: Mapping[str, Any]) -> dict[str, int]:
         }
 
 
-def stats(settings: Mapping[str, Any]) -> dict[str, int]:
+def stats(given: Given) -> dict[str, int]:
     """Counts: what waits, what is published, what is held."""
+    settings = Settings.of(given)
 
     def count(session: Session, model: Any, *where: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from placecode.crypto import BundleHeader, decoy_entries, sign_bundle, tag_groups
 from placecode.crypto import constants as c
 
-from .errors import ServiceError
+from .errors import AdminError
 from .keys import ServiceKeys
 from .models import Bundle, Entry, Publication, Revocation
 
@@ -140,7 +140,7 @@ def build(
     try:
         session.flush()
     except IntegrityError:
-        raise ServiceError("another bundle build ran at the same time; try again") from None
+        raise AdminError("another bundle build ran at the same time; try again") from None
     return Built(sequence, len(published) + len(by_authority), len(data))
 
 

@@ -9,8 +9,7 @@ import click
 
 from . import admin as admin_
 from . import logs
-from .api.common import ROLES
-from .errors import ServiceError
+from .staff import ROLES
 
 
 @click.command()
@@ -28,13 +27,12 @@ def serve(host: str, port: int, build_every: int | None) -> None:
     from werkzeug.serving import make_server
 
     from . import create_app
-    from .db import schema_is_current
 
     logs.configure()
-    app = create_app()
-    if not schema_is_current(app.extensions["placecode"].engine):
-        raise ServiceError("the database schema is not up to date: run `placecode admin init`")
-    interval = app.config["BUILD_INTERVAL_MINUTES"] if build_every is None else build_every
+    settings = admin_.settings()
+    admin_.check(settings)
+    app = create_app(settings)
+    interval = settings.build_interval_minutes if build_every is None else build_every
     stop = threading.Event()
     if interval:
         threading.Thread(target=_build_on_schedule, args=(interval * 60, stop), daemon=True).start()

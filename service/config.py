@@ -1,37 +1,42 @@
-"""Settings from the environment, with defaults that need nothing else."""
+"""The service's settings: one typed model, read from the environment, with
+defaults that need nothing else."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from placecode.crypto import Error, checkin_url, rules
 from placecode.crypto import constants as c
 
-from .errors import ServiceError
+from .errors import AdminError
 
 #: the message table of the configuration and of every bundle header
 DEFAULT_MESSAGES = rules.DEFAULT_MESSAGES
 
-#: environment variable -> (config key, type)
-_ENVIRONMENT: dict[str, tuple[str, type]] = {
-    "DATABASE_URL": ("DATABASE_URL", str),
-    "PLACECODE_KEY_DIR": ("KEY_DIR", str),
-    "PLACECODE_PUBLIC_URL": ("PUBLIC_URL", str),
-    "PLACECODE_WEB_DIR": ("WEB_DIR", str),
-    "PLACECODE_RETENTION_DAYS": ("RETENTION_DAYS", int),
-    "PLACECODE_MIN_BUNDLE_ENTRIES": ("MIN_BUNDLE_ENTRIES", int),
-    "PLACECODE_BUNDLE_DEADLINE_HOURS": ("BUNDLE_DEADLINE_HOURS", int),
-    "PLACECODE_BUILD_INTERVAL_MINUTES": ("BUILD_INTERVAL_MINUTES", int),
-    "PLACECODE_TAN_RATE_PER_HOUR": ("TAN_RATE_PER_HOUR", int),
-    "PLACECODE_UPLOAD_FLOOR_MS": ("UPLOAD_FLOOR_MS", int),
-    "PLACECODE_MIN_OVERLAP_MINUTES": ("MIN_OVERLAP_MINUTES", int),
-    "PLACECODE_WARN_LEVELS": ("WARN_LEVELS", str),
-    "PLACECODE_BUNDLE_CACHE_MB": ("BUNDLE_CACHE_MB", int),
+#: environment variable -> setting
+ENVIRONMENT = {
+    "DATABASE_URL": "database_url",
+    "PLACECODE_KEY_DIR": "key_dir",
+    "PLACECODE_PUBLIC_URL": "public_url",
+    "PLACECODE_WEB_DIR": "web_dir",
+    "PLACECODE_RETENTION_DAYS": "retention_days",
+    "PLACECODE_MIN_BUNDLE_ENTRIES": "min_bundle_entries",
+    "PLACECODE_BUNDLE_DEADLINE_HOURS": "bundle_deadline_hours",
+    "PLACECODE_BUILD_INTERVAL_MINUTES": "build_interval_minutes",
+    "PLACECODE_TAN_RATE_PER_HOUR": "tan_rate_per_hour",
+    "PLACECODE_TAN_FAILURES_PER_HOUR": "tan_failures_per_hour",
+    "PLACECODE_CONSENT_PER_HOUR": "consent_per_hour",
+    "PLACECODE_CONSENT_MAX_HELD": "consent_max_held",
+    "PLACECODE_UPLOAD_FLOOR_MS": "upload_floor_ms",
+    "PLACECODE_MIN_OVERLAP_MINUTES": "min_overlap_minutes",
+    "PLACECODE_WARN_LEVELS": "warn_levels",
+    "PLACECODE_BUNDLE_CACHE_MB": "bundle_cache_mb",
 }
 
 
@@ -39,76 +44,114 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("placecode"))
 
 
-def defaults() -> dict[str, Any]:
-    return {
-        "DATABASE_URL": f"sqlite:///{data_dir() / 'service.db'}",
-        "KEY_DIR": str(data_dir() / "authority"),
-        # where people reach the service; venue codes open its check-in path
-        "PUBLIC_URL": None,
-        # the built web client (None: clients/web/dist beside the service's folder)
-        "WEB_DIR": None,
-        "RETENTION_DAYS": c.RETENTION_DAYS,
-        # GAEN's key servers publish no batch below a minimum size
-        "MIN_BUNDLE_ENTRIES": 200,
-        "BUNDLE_DEADLINE_HOURS": 6,
-        "BUILD_INTERVAL_MINUTES": 60,
-        "TAN_RATE_PER_HOUR": 500,
-        # every upload, real or dummy, is answered no sooner than this
-        "UPLOAD_FLOOR_MS": 50,
-        "MIN_OVERLAP_MINUTES": c.DEFAULT_MIN_OVERLAP_MINUTES,
-        "WARN_LEVELS": (1, 2, 3),
-        "MESSAGES": DEFAULT_MESSAGES,
-        # bundle bytes each process keeps in memory
-        "BUNDLE_CACHE_MB": 64,
-        # the Corona-Warn-App's servers refuse requests above 100 KB
-        "MAX_CONTENT_LENGTH": 100 * 1024,
-        "CLOCK": time.time,
-    }
+def _default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'service.db'}"
 
 
-def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Settings: the defaults, overridden by whatever the environment sets."""
-    settings = defaults()
-    for variable, (key, kind) in _ENVIRONMENT.items():
-        if variable not in environ:
-            continue
-        raw = environ[variable]
-        if key == "WARN_LEVELS":
+def _default_key_dir() -> Path:
+    return data_dir() / "authority"
+
+
+class Settings(BaseModel):
+    """Everything the service and its admin commands are told."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    database_url: str = Field(default_factory=_default_database_url, min_length=1)
+    key_dir: Path = Field(default_factory=_default_key_dir)
+    #: where people reach the service; venue codes open its check-in path
+    public_url: str | None = None
+    #: the built web client (None: clients/web/dist beside the service's folder)
+    web_dir: Path | None = None
+    retention_days: int = Field(default=c.RETENTION_DAYS, ge=1)
+    #: GAEN's key servers publish no batch below a minimum size
+    min_bundle_entries: int = Field(default=200, ge=1)
+    bundle_deadline_hours: int = Field(default=6, ge=0)
+    build_interval_minutes: int = Field(default=60, ge=0)
+    tan_rate_per_hour: int = Field(default=500, ge=1)
+    #: wrong TANs the whole service answers in an hour; a tenth of it at once
+    tan_failures_per_hour: int = Field(default=600, ge=1)
+    #: consent messages the service takes in an hour; a tenth of it at once
+    consent_per_hour: int = Field(default=1000, ge=1)
+    #: consent messages held at most (about 512 bytes each)
+    consent_max_held: int = Field(default=100_000, ge=1)
+    #: every upload, real or dummy, is answered no sooner than this
+    upload_floor_ms: int = Field(default=50, ge=0)
+    min_overlap_minutes: int = Field(default=c.DEFAULT_MIN_OVERLAP_MINUTES, ge=0)
+    warn_levels: tuple[int, ...] = (1, 2, 3)
+    messages: tuple[str, ...] = Field(
+        default=DEFAULT_MESSAGES, min_length=1, max_length=c.MAX_MESSAGES
+    )
+    #: bundle bytes each process keeps in memory
+    bundle_cache_mb: int = Field(default=64, ge=0)
+    #: the Corona-Warn-App's servers refuse requests above 100 KB
+    max_content_length: int = Field(default=100 * 1024, ge=1)
+    clock: Callable[[], float] = time.time
+
+    @field_validator("warn_levels", mode="before")
+    @classmethod
+    def _levels(cls, value: Any) -> Any:
+        if isinstance(value, str):
             try:
-                settings[key] = tuple(int(x) for x in raw.replace(",", " ").split())
+                value = tuple(int(x) for x in value.replace(",", " ").split())
             except ValueError:
-                raise ServiceError(f"{variable} lists evidence levels: 1 2 3") from None
-            continue
+                raise ValueError("lists evidence levels: 1 2 3") from None
+        if not set(value) <= {1, 2, 3}:
+            raise ValueError("evidence levels are 1, 2 and 3")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                checkin_url(value)
+            except Error as e:
+                raise ValueError(str(e)) from None
+        return value
+
+    @property
+    def burst(self) -> tuple[int, int]:
+        """Bucket sizes: (failed TAN redemptions, consent messages)."""
+        return max(1, self.tan_failures_per_hour // 10), max(1, self.consent_per_hour // 10)
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | Settings | None = None
+    ) -> Settings:
+        """The environment's settings, then ``overrides`` (by setting name, in upper
+        case as in a Flask config, or a whole ``Settings``); checked."""
+        if isinstance(overrides, Settings):
+            return overrides
+        names = {v: k for k, v in ENVIRONMENT.items()}
+        values: dict[str, Any] = {
+            field: environ[variable]
+            for variable, field in ENVIRONMENT.items()
+            if variable in environ
+        }
+        for key, value in (overrides or {}).items():
+            if key.lower() in cls.model_fields:
+                values[key.lower()] = value
         try:
-            settings[key] = kind(raw)
-        except ValueError:
-            raise ServiceError(f"{variable} must be an integer, not {raw!r}") from None
-    return settings
+            return cls.model_validate(values)
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "settings"
+            given = values.get(field)
+            raise AdminError(
+                f"{names.get(field, field.upper())}: {first['msg'].lower()}, not {given!r}"
+            ) from None
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any] | Settings) -> Settings:
+        """``given`` as settings: a ``Settings``, or upper-case keys over the defaults
+        (the environment is not read)."""
+        return cls.load({}, given)
 
 
-def check(settings: Mapping[str, Any]) -> None:
-    """Refuses settings the service cannot run with."""
-    positive = ("RETENTION_DAYS", "MIN_BUNDLE_ENTRIES", "TAN_RATE_PER_HOUR")
-    for key in positive:
-        if int(settings[key]) < 1:
-            raise ServiceError(f"{key} must be at least 1")
-    for key in (
-        "BUNDLE_DEADLINE_HOURS",
-        "UPLOAD_FLOOR_MS",
-        "MIN_OVERLAP_MINUTES",
-        "BUNDLE_CACHE_MB",
-    ):
-        if int(settings[key]) < 0:
-            raise ServiceError(f"{key} must not be negative")
-    if not set(settings["WARN_LEVELS"]) <= {1, 2, 3}:
-        raise ServiceError("evidence levels are 1, 2 and 3")
-    if settings.get("PUBLIC_URL") is not None:
-        try:
-            checkin_url(settings["PUBLIC_URL"])
-        except Error as e:
-            raise ServiceError(f"PLACECODE_PUBLIC_URL: {e}") from None
-    if not 1 <= len(settings["MESSAGES"]) <= c.MAX_MESSAGES:
-        raise ServiceError(f"the message table holds 1 to {c.MAX_MESSAGES} messages")
+def defaults() -> dict[str, Any]:
+    """The default settings as a Flask-style mapping (upper-case keys) to override."""
+    return {name.upper(): value for name, value in Settings().model_dump().items()}
 
 
 def normalise_database_url(url: str) -> str:
@@ -117,10 +160,3 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def ensure_sqlite_dir(url: str) -> None:
-    """The default SQLite file lives in a directory that may not exist yet."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != prefix + ":memory:":
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +11,60 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from .config import ensure_sqlite_dir, normalise_database_url
+from .config import normalise_database_url
+from .errors import AdminError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+#: what DATABASE_URL may name
+EXAMPLES = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+
+
+def describe(url: str) -> str:
+    """The URL as an error message may show it: no password."""
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except ArgumentError:
+        return repr(url)
+
+
+def reason(error: DBAPIError) -> str:
+    """The first line of the driver's own words, for a one-line error."""
+    lines = str(error.orig).strip().splitlines() or [type(error.orig).__name__]
+    return lines[0].removeprefix("FATAL:").strip()
+
+
+def _create_sqlite_file(path: str) -> None:
+    """The database file and its directory, readable by their owner alone; SQLite
+    gives its -wal and -shm files the database file's mode."""
+    if path in ("", ":memory:"):
+        return
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(file, os.O_RDWR | os.O_CREAT, 0o600))
+    if file.stat().st_mode & 0o077:
+        file.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
-    url = normalise_database_url(url)
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    ensure_sqlite_dir(url)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    """An engine for SQLite or PostgreSQL; any other URL is refused in one line."""
+    try:
+        parsed = make_url(normalise_database_url(url))
+    except ArgumentError:
+        raise AdminError(f"DATABASE_URL {url!r} is not a database URL: use {EXAMPLES}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.drivername != "sqlite":
+        raise AdminError(
+            f"DATABASE_URL {describe(url)}: placecode runs on SQLite or PostgreSQL, "
+            f"not {parsed.drivername}; use {EXAMPLES}"
+        )
+    _create_sqlite_file(parsed.database or "")
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from placecode.crypto import AuthorityKeys, AuthorityPublicKeys, rules
 from placecode.crypto import constants as c
 
-from .errors import ServiceError
+from .errors import AdminError
 
 SIGNING_KEY = rules.SIGNING_KEY_FILE
 SEALING_PUBLIC = rules.SEALING_PUBLIC_FILE
@@ -68,10 +68,10 @@ def load_keys(key_dir: Path) -> ServiceKeys:
         seed = (key_dir / SIGNING_KEY).read_bytes()
         seal_public = (key_dir / SEALING_PUBLIC).read_bytes()
     except FileNotFoundError:
-        raise ServiceError(
+        raise AdminError(
             f"no authority keys in {key_dir}: run `placecode admin init` first"
         ) from None
     if len(seed) != c.SECRET_BYTES or len(seal_public) != c.PUBLIC_KEY_BYTES:
-        raise ServiceError(f"the authority key files in {key_dir} are damaged")
+        raise AdminError(f"the authority key files in {key_dir} are damaged")
     sign_public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
     return ServiceKeys(seed, AuthorityPublicKeys(sign_public, seal_public))

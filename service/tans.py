@@ -45,6 +45,11 @@ def generate() -> str:
     return random_tan(secrets.token_bytes)
 
 
+def expiry(now: int, valid_hours: int) -> int:
+    """When a TAN issued at ``now`` expires: ``valid_hours`` later, rounded up to the hour."""
+    return -(-(now + valid_hours * 3600) // 3600) * 3600
+
+
 def issue(
     session: Session,
     pepper: bytes,
@@ -54,7 +59,12 @@ def issue(
     now: int,
     rate_per_hour: int,
 ) -> list[IssuedTan]:
-    """Issues ``count`` TANs within the hourly limit; raises 429 past it."""
+    """Issues ``count`` TANs within the hourly limit; raises 429 past it.
+
+    The service keeps only what the limit needs: this hour's count (earlier
+    hours are deleted), and each TAN's expiry rounded up to the hour, so
+    neither tells the second a TAN was issued.
+    """
     hour = now // 3600
     upsert = dialect_insert(session, TanCount).values(hour=hour, issued=count)
     upsert = upsert.on_conflict_do_update(
@@ -64,8 +74,9 @@ def issue(
     )
     if count > rate_per_hour or session.execute(upsert.returning(TanCount.hour)).first() is None:
         raise ApiError(429, "rate_limited", f"at most {rate_per_hour} TANs an hour")
-    session.execute(delete(TanCount).where(TanCount.hour < hour - 24))
-    issued = [IssuedTan(generate(), now + valid_hours * 3600) for _ in range(count)]
+    session.execute(delete(TanCount).where(TanCount.hour < hour))
+    expires_at = expiry(now, valid_hours)
+    issued = [IssuedTan(generate(), expires_at) for _ in range(count)]
     session.add_all(Tan(hash=tan_hash(pepper, t.tan), expires_at=t.expires_at) for t in issued)
     return issued
 

@@ -11,12 +11,13 @@ import mimetypes
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from placecode.crypto import constants as c
 
+from . import context
+from .config import Settings
 from .errors import ApiError
 
 bp = Blueprint("web", __name__)
@@ -42,12 +43,12 @@ SECURITY_HEADERS = {
 }
 
 
-def web_dir(settings: Any) -> Path:
-    return Path(settings.get("WEB_DIR") or DEFAULT_WEB_DIR)
+def web_dir(settings: Settings) -> Path:
+    return settings.web_dir or DEFAULT_WEB_DIR
 
 
 def _send(name: str) -> Response:
-    directory = web_dir(current_app.config)
+    directory = web_dir(context.settings())
     if not _FILE_NAME.match(name) or not (directory / name).is_file():
         if name == INDEX:
             raise ApiError(404, "not_found", "the web client is not built here: run `make install`")
@@ -73,7 +74,7 @@ def static_file(name: str) -> Response:
     return _send(name)
 
 
-def export(settings: Any, directory: Path) -> int:
+def export(settings: Settings, directory: Path) -> int:
     """Copies the web client into ``directory``, with ``index.html`` also as the
     check-in path's file; returns the number of files written."""
     source = web_dir(settings)

@@ -23,6 +23,7 @@ empties its tables and resets its clock.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as dt
 import os
 import secrets
@@ -46,13 +47,13 @@ from placecode.clients.visitor import Diary
 from placecode.crypto import Category, Venue, VenueCode
 from placecode.crypto import constants as c
 from placecode.service import admin, create_app
-from placecode.service.api.common import token_hash
-from placecode.service.app import state
-from placecode.service.config import defaults
+from placecode.service.config import Settings, defaults
+from placecode.service.context import state
 from placecode.service.db import make_engine, upgrade
 from placecode.service.keys import init_keys
 from placecode.service.logs import QuietRequestHandler
 from placecode.service.models import Base, Bundle, ConsentMessage, Entry, StaffToken, Tan
+from placecode.service.staff import token_hash
 
 from . import model
 
@@ -188,16 +189,18 @@ class _Service:
             connection.execute(
                 insert(StaffToken).values(hash=token_hash(token), role="admin", label="system")
             )
-        self.app.config.update(
-            {
-                "WARN_LEVELS": tuple(sorted(policy.warn_levels)),
-                "MIN_OVERLAP_MINUTES": policy.min_overlap_minutes,
-                "MIN_BUNDLE_ENTRIES": policy.min_bundle_entries,
-                "BUNDLE_DEADLINE_HOURS": policy.bundle_deadline_hours,
-                "TAN_RATE_PER_HOUR": policy.tan_rate_per_hour,
-                "RETENTION_DAYS": policy.retention_days,
-            }
-        )
+        applied = {
+            "WARN_LEVELS": tuple(sorted(policy.warn_levels)),
+            "MIN_OVERLAP_MINUTES": policy.min_overlap_minutes,
+            "MIN_BUNDLE_ENTRIES": policy.min_bundle_entries,
+            "BUNDLE_DEADLINE_HOURS": policy.bundle_deadline_hours,
+            "TAN_RATE_PER_HOUR": policy.tan_rate_per_hour,
+            "RETENTION_DAYS": policy.retention_days,
+        }
+        self.app.config.update(applied)
+        held = self.app.extensions["placecode"]
+        settings = Settings.of({**self.app.config, **applied})
+        self.app.extensions["placecode"] = dataclasses.replace(held, settings=settings)
         self.clock.now = now
         return token
 

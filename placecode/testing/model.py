@@ -461,8 +461,9 @@ class Model:
         return None
 
     def issued(self, tan: str, valid_hours: int) -> None:
-        """The TAN the service issued, valid for ``valid_hours`` from now."""
-        self.tans[normalise_tan(tan)] = Tan(self.now + valid_hours * HOUR)
+        """The TAN the service issued, valid for ``valid_hours`` from now, rounded up to
+        the hour (the service keeps no finer time)."""
+        self.tans[normalise_tan(tan)] = Tan(-(-(self.now + valid_hours * HOUR) // HOUR) * HOUR)
 
     def report_items(self, visitor: int) -> list[Stay]:
         """§13 what a case's device uploads now: the stays of the retention period, and the

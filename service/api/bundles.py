@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel
-from sqlalchemy import func, select
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from ..app import state
+from ..context import state
+from ..documents import BundleIndex, bundle_index
 from ..errors import ApiError
 from ..models import Bundle
 from ..openapi import responses, spec
@@ -17,61 +19,12 @@ from .common import invalid
 bp = Blueprint("bundles", __name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-class BundleInfo(BaseModel):
-    sequence: int
-    url: str
-    size: int
-    sha256: str
-    created_at: int
-    first_hour: int
-    last_hour: int
-    entries: int
-
-
-class BundleIndex(BaseModel):
-    key_id: str
-    bundles: list[BundleInfo]
+MAX_SEQUENCE = 2**63 - 1
+_AFTER = re.compile(r"-1|0|[1-9][0-9]{0,18}")
 
 
 class AfterQuery(BaseModel):
-    after: int | None = None
-
-
-def bundle_url(sequence: int) -> str:
-    return f"/v1/bundles/{sequence}"
-
-
-def index(session: Any, key_id: bytes, after: int | None = None) -> dict[str, Any]:
-    """The index document; the export writes the same one."""
-    query = select(
-        Bundle.sequence,
-        Bundle.sha256,
-        Bundle.created_at,
-        Bundle.first_hour,
-        Bundle.last_hour,
-        Bundle.entries,
-        func.length(Bundle.data).label("size"),
-    ).order_by(Bundle.sequence)
-    if after is not None:
-        query = query.where(Bundle.sequence > after)
-    return {
-        "key_id": key_id.hex(),
-        "bundles": [
-            {
-                "sequence": row.sequence,
-                "url": bundle_url(row.sequence),
-                "size": row.size,
-                "sha256": row.sha256,
-                "created_at": row.created_at,
-                "first_hour": row.first_hour,
-                "last_hour": row.last_hour,
-                "entries": row.entries,
-            }
-            for row in session.execute(query)
-        ],
-    }
+    after: int | None = Field(None, ge=-1, le=MAX_SEQUENCE)
 
 
 @bp.get("/bundles")
@@ -89,34 +42,62 @@ def list_bundles() -> Any:
     after = None
     if "after" in request.args:
         raw = request.args["after"]
-        if not raw.lstrip("-").isdigit() or not raw.isascii() or not -1 <= int(raw) < 2**63:
-            raise invalid("after is a bundle sequence number")
+        if not _AFTER.fullmatch(raw) or int(raw) > MAX_SEQUENCE:
+            raise invalid("after is a bundle sequence number, -1 or more")
         after = int(raw)
     st = state()
     with st.sessions() as session:
-        return index(session, st.keys.public.key_id, after)
+        return bundle_index(session, st.keys.public.key_id, after)
+
+
+def _precondition(sha256: str) -> int:
+    """The status RFC 9110 section 13.2.2 gives a GET of a bundle that exists
+    (so whose ETag is ``sha256``): 200, 304 or 412.
+
+    If-Match compares strongly and wins over If-None-Match only when it fails;
+    If-None-Match compares weakly; ``*`` matches the bundle. Without a
+    Last-Modified date the date conditions are ignored.
+    """
+    if_match = request.headers.get("If-Match")
+    if if_match is not None and not request.if_match.contains(sha256):
+        return 412
+    if request.headers.get("If-None-Match") is not None and request.if_none_match.contains_weak(
+        sha256
+    ):
+        return 304
+    return 200
 
 
 @bp.get("/bundles/<int:sequence>")
 @spec.validate(
-    resp=responses(404, 503, HTTP_200=None, HTTP_304=None), tags=["public"], skip_validation=True
+    resp=responses(404, 412, 503, HTTP_200=None, HTTP_304=None),
+    tags=["public"],
+    skip_validation=True,
 )
 def get_bundle(sequence: int) -> Any:
     """The signed bundle bytes: immutable, revalidated by ETag."""
-    if sequence >= 2**63:
+    if sequence > MAX_SEQUENCE:
         raise ApiError(404, "not_found", "no such bundle")
     st = state()
     with st.sessions() as session:
         sha256 = session.scalar(select(Bundle.sha256).where(Bundle.sequence == sequence))
         if sha256 is None:
             raise ApiError(404, "not_found", "no such bundle")
-        data = st.bundle_cache.get(sha256)
-        if data is None and request.if_none_match.contains(sha256):
-            data = b""  # answered 304 below, without reading the bytes
-        elif data is None:
-            data = session.scalars(select(Bundle.data).where(Bundle.sequence == sequence)).one()
-            st.bundle_cache.put(sha256, data)
-    response = Response(data, mimetype="application/octet-stream")
+        status = _precondition(sha256)
+        if status == 412:
+            raise ApiError(412, "precondition_failed", "the bundle does not match If-Match")
+        data = b""
+        if status == 200:
+            cached = st.bundle_cache.get(sha256)
+            if cached is None:
+                cached = session.scalars(
+                    select(Bundle.data).where(Bundle.sequence == sequence)
+                ).one()
+                st.bundle_cache.put(sha256, cached)
+            data = cached
+    response = Response(data, status=status, mimetype="application/octet-stream")
     response.set_etag(sha256)
     response.headers["Cache-Control"] = IMMUTABLE
-    return response.make_conditional(request)
+    if status == 304:
+        del response.headers["Content-Type"]
+    return response

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -12,14 +12,13 @@ from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
-from ..app import state
+from ..context import state
 from ..errors import ApiError
 from ..models import StaffToken
+from ..staff import token_hash
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
-
-ROLES = ("tan-issuer", "publisher", "inbox", "admin")
 
 
 class Strict(BaseModel):
@@ -32,12 +31,34 @@ def invalid(message: str) -> ApiError:
     return ApiError(400, "invalid_request", message)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(next(k for k in keys if keys.count(k) > 1))
+    return dict(pairs)
+
+
 def parse_json(model: type[M]) -> M:
-    """The request's JSON body as ``model``; anything else is a 400."""
+    """The request's JSON body as ``model``; anything else is a 400.
+
+    A key given twice is refused: parsers disagree on which one wins, so a
+    body that means two things to two readers is not taken.
+    """
     if request.mimetype != "application/json":
         raise invalid("send the body as application/json")
+    data = request.get_data(cache=False)
     try:
-        return model.model_validate_json(request.get_data(cache=False))
+        json.loads(data, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as e:
+        raise invalid(f"the key {str(e)!r} occurs twice") from None
+    except ValueError:
+        pass  # malformed: pydantic says how, below
+    try:
+        return model.model_validate_json(data)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
@@ -52,10 +73,6 @@ def binary_body(size: int, code: str, what: str) -> bytes:
     if len(data) != size:
         raise ApiError(400, code, f"{what} is exactly {size} bytes, not {len(data)}")
     return data
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(b"placecode/1 staff-token" + token.encode()).digest()
 
 
 def require_role(role: str) -> Callable[[F], F]:

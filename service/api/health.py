@@ -8,7 +8,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from ..app import state
+from ..context import state
 from ..openapi import document, responses, spec
 
 bp = Blueprint("health", __name__)

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 
 from placecode.crypto import constants as c
 
-from ..app import now, state
+from ..context import now, state
 from ..models import Entry, Revocation
 from ..openapi import STAFF, responses, spec
 from ..storage import insert_ignoring_duplicates, utc_day

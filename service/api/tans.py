@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field
 
 from .. import tans
-from ..app import now, state
+from ..context import now, state
 from ..openapi import STAFF, responses, spec
 from .common import Strict, parse_json, require_role
 
@@ -49,7 +49,7 @@ def issue() -> Any:
             count=wanted.count,
             valid_hours=wanted.valid_hours,
             now=now(),
-            rate_per_hour=current_app.config["TAN_RATE_PER_HOUR"],
+            rate_per_hour=st.settings.tan_rate_per_hour,
         )
     response = current_app.json.response(
         {"tans": [{"tan": t.tan, "expires_at": t.expires_at} for t in issued]}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from placecode.crypto import constants as c
 
-from ..app import now, state
+from ..context import now, state
 from ..models import Entry
 from ..openapi import STAFF, responses, spec
 from ..storage import insert_ignoring_duplicates, utc_day
@@ -24,7 +24,7 @@ class VenueEntries(Strict):
     entries: list[str] = Field(min_length=1, max_length=c.MAX_UPLOAD_ENTRIES)
 
 
-class Accepted(BaseModel):
+class AcceptedCount(BaseModel):
     accepted: int
 
 
@@ -41,7 +41,7 @@ def decode_entry(text: str) -> bytes:
 @bp.post("/venue-entries")
 @spec.validate(
     json=VenueEntries,
-    resp=responses(400, 401, 403, 413, 503, HTTP_201=Accepted),
+    resp=responses(400, 401, 403, 413, 503, HTTP_201=AcceptedCount),
     tags=["staff"],
     security=STAFF,
     skip_validation=True,

@@ -21,11 +21,11 @@ from sqlalchemy import inspect, text
 
 from placecode.crypto import AuthorityPublicKeys, Bundle, SealingKey, UploadRequest
 from placecode.service import admin, create_app
-from placecode.service.api.common import token_hash
 from placecode.service.config import defaults
 from placecode.service.db import make_engine, upgrade
 from placecode.service.keys import SEALING_KEY, init_keys, load_keys
 from placecode.service.models import StaffToken
+from placecode.service.staff import token_hash
 
 #: 2026-06-01 12:00 UTC
 T0 = 1780315200

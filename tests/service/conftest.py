@@ -21,13 +21,13 @@ from sqlalchemy import delete
 from werkzeug.serving import make_server
 
 from placecode.service import create_app
-from placecode.service.api.common import token_hash
-from placecode.service.app import state
 from placecode.service.config import defaults
+from placecode.service.context import state
 from placecode.service.db import make_engine, upgrade
 from placecode.service.keys import init_keys, load_keys
 from placecode.service.logs import QuietRequestHandler
 from placecode.service.models import Base, StaffToken
+from placecode.service.staff import token_hash
 
 PG_SERVER = os.environ.get("PLACECODE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 DAY = 86400

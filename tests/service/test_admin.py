@@ -17,7 +17,7 @@ from sqlalchemy import select
 from placecode.cli import main
 from placecode.crypto import ConsentMessage, seal_consent
 from placecode.service import admin
-from placecode.service.app import state
+from placecode.service.context import state
 from placecode.service.models import Bundle, Entry, Revocation, Tan
 from placecode.service.models import ConsentMessage as StoredConsent
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from placecode.service.app import state
+from placecode.service.context import state
 from placecode.service.models import Entry
 
 from .helpers import http, http_json, random_entries, upload_body

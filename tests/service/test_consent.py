@@ -35,7 +35,7 @@ def test_consent_round_trip(
     response = client.delete(f"/v1/consent/{message_id}", headers=auth)
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
     assert client.delete(f"/v1/consent/{2**70}", headers=auth).status_code == 404
-    assert client.get("/v1/consent", headers=auth).json == {"messages": []}
+    assert client.get("/v1/consent", headers=auth).json == {"messages": [], "next_after": None}
 
 
 def test_consent_of_the_wrong_size_or_type_is_400(client: FlaskClient) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from placecode.service import create_app
-from placecode.service.app import state
+from placecode.service.context import state
 from placecode.service.models import Entry
 
 from .helpers import issue_tans, post_upload, random_entries, upload_body

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from placecode.crypto import ConsentMessage, Venue, check_in, report_entries, seal_consent
 from placecode.crypto import constants as c
 from placecode.service import admin
-from placecode.service.app import state
+from placecode.service.context import state
 
 from .conftest import T0, Clock
 from .helpers import http, http_json, upload_body

@@ -19,8 +19,8 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from placecode.service import create_app
-from placecode.service.app import state
 from placecode.service.config import defaults
+from placecode.service.context import state
 from placecode.service.models import Entry
 
 from .conftest import Clock

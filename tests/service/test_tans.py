@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from placecode.service.app import state
+from placecode.service.context import state
 from placecode.service.models import Tan
 
 from .conftest import Clock

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from placecode.crypto import UploadRequest
 from placecode.crypto import constants as c
-from placecode.service.app import state
+from placecode.service.context import state
 from placecode.service.models import Entry, Tan
 
 from .conftest import T0, Clock

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from placecode.service import admin, create_app
-from placecode.service.errors import ServiceError
+from placecode.service.errors import AdminError
 
 PAGE = b"<!doctype html><title>placecode</title><script src=app.js></script>"
 
@@ -74,7 +74,7 @@ def test_the_public_url_is_in_the_signed_configuration(settings: dict[str, Any])
     "url", ["checkin.example.org", "ftp://example.org", "https://a.org/?x=1", "https://a b.org"]
 )
 def test_a_malformed_public_url_is_refused(settings: dict[str, Any], url: str) -> None:
-    with pytest.raises(ServiceError, match="PLACECODE_PUBLIC_URL"):
+    with pytest.raises(AdminError, match="PLACECODE_PUBLIC_URL"):
         create_app({**settings, "PUBLIC_URL": url})
 
 
