@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import web
 from .bundler import Built, BundlePolicy, build, pending_counts
 from .config import Settings
-from .db import describe, erase_sqlite_log, make_engine, reason, schema_is_current, upgrade
+from .db import describe, erase_sqlite_log, explain, make_engine, schema_is_current, upgrade
 from .documents import bundle_index, signed_config
 from .errors import AdminError
 from .keys import init_keys, load_keys, write_public_file
@@ -53,7 +53,7 @@ def _database(settings: Settings, *, schema: bool = True) -> Iterator[Engine]:
             )
         yield engine
     except (OperationalError, InterfaceError, ProgrammingError) as e:
-        raise AdminError(f"cannot use the database {where}: {reason(e)}") from None
+        raise AdminError(explain(settings.database_url, e)) from None
     finally:
         engine.dispose()
 

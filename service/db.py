@@ -32,10 +32,21 @@ def describe(url: str) -> str:
         return repr(url)
 
 
-def reason(error: DBAPIError) -> str:
-    """The first line of the driver's own words, for a one-line error."""
-    lines = str(error.orig).strip().splitlines() or [type(error.orig).__name__]
-    return lines[0].removeprefix("FATAL:").strip()
+def explain(url: str, error: DBAPIError) -> str:
+    """A one-line error about a database that failed, saying what to do."""
+    said = " ".join(str(error.orig).split()) or type(error.orig).__name__
+    parsed = make_url(url)
+    if "does not exist" in said and f'database "{parsed.database}"' in said:
+        return (
+            f"the database {parsed.database!r} does not exist on {parsed.host}: create it "
+            f"(createdb {parsed.database}), then run `placecode admin init`"
+        )
+    if "connection refused" in said.lower() or "could not connect" in said.lower():
+        return (
+            f"no database server answers at {parsed.host}:{parsed.port or 5432}: is it "
+            "running, and is DATABASE_URL right?"
+        )
+    return f"cannot use the database {describe(url)}: {said}"
 
 
 def _create_sqlite_file(path: str) -> None:

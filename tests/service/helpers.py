@@ -64,3 +64,28 @@ def http_json(method: str, url: str, payload: Any = None, auth: str | None = Non
     body = None if payload is None else json.dumps(payload).encode()
     status, _, data = http(method, url, body, headers)
     return status, json.loads(data) if data else None
+
+
+def raw_request(base: str, data: bytes, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
+    """Bytes written to the server as they are; returns status, headers and body.
+
+    For requests that an HTTP library would not send: chunked bodies, lying
+    lengths. The request should say ``Connection: close``.
+    """
+    import socket
+    import urllib.parse
+
+    address = urllib.parse.urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=timeout) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)  # all sent: a server that drains what it did not read stops
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers, body

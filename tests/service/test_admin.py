@@ -116,3 +116,78 @@ def test_purge_removes_exactly_what_is_past_retention(
         assert min(session.scalars(select(Bundle.created_at))) == T0 + DAY
         assert list(session.scalars(select(Tan))) == []
     assert admin.purge(settings) == dict.fromkeys(removed, 0)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("notaurl", "is not a database URL"),
+        ("mysql://root@127.0.0.1:3306/placecode", "SQLite or PostgreSQL, not mysql"),
+        ("postgresql://postgres@127.0.0.1:{port}/placecode", "is it running"),
+        ("postgresql://postgres@127.0.0.1:5432/placecode_missing_{port}", "createdb"),
+    ],
+)
+def test_admin_init_with_a_bad_database_url_says_what_to_do_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("PLACECODE_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("DATABASE_URL", url.format(port=_free_port()))
+    assert main(["admin", "init"]) == 1
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("error: ") and said in err
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "keys").exists()  # nothing written for a database that failed
+
+
+def test_a_password_in_the_database_url_is_not_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PLACECODE_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("DATABASE_URL", "mysql://root:hunter2secret@127.0.0.1/x")
+    assert main(["admin", "init"]) == 1
+    assert "hunter2secret" not in capsys.readouterr().err
+
+
+def test_admin_on_an_uninitialised_database_says_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from placecode.service.keys import init_keys
+
+    init_keys(tmp_path / "keys")
+    monkeypatch.setenv("PLACECODE_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    for command in (["stats"], ["purge"], ["build-bundles"], ["create-token", "--role", "inbox"]):
+        assert main(["admin", *command]) == 1, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "run `placecode admin init`" in err, command
+
+
+def test_the_sqlite_file_is_readable_by_its_owner_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PLACECODE_KEY_DIR", str(tmp_path / "keys"))
+    database = tmp_path / "data" / "service.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    old = os.umask(0o022)
+    try:
+        assert main(["admin", "init"]) == 0
+        assert main(["admin", "stats"]) == 0
+    finally:
+        os.umask(old)
+    for path in [database, *database.parent.glob("service.db-*")]:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    database.chmod(0o644)  # a file made by an older version is tightened
+    assert main(["admin", "stats"]) == 0
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600

@@ -280,3 +280,145 @@ def test_sequence_numbers_survive_the_purge_of_every_bundle(
     built = build(settings)
     assert built.sequence == 2
     Bundle.verify(fetch(client, 2), authority, after_sequence=1)  # no rollback refusal
+
+
+def test_index_after_is_an_ascii_integer_from_minus_one(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str]
+) -> None:
+    upload(client, token("admin"), random_entries(5))
+    build(settings)
+    for bad in ("--1", "-+1", "+1", "0x1", " 1", "1 ", "１", "-0", "01", str(2**63)):
+        response = client.get(f"/v1/bundles?after={bad}")
+        assert response.status_code == 400, bad
+        assert response.json["error"]["code"] == "invalid_request"
+    for good, count in (("-1", 1), ("0", 1), ("1", 0), (str(2**63 - 1), 0)):
+        assert len(client.get(f"/v1/bundles?after={good}").json["bundles"]) == count, good
+
+
+def test_a_bundle_has_one_url_of_ascii_digits(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str]
+) -> None:
+    upload(client, token("admin"), random_entries(5))
+    build(settings)
+    assert client.get("/v1/bundles/1").status_code == 200
+    for other in ("１", "%EF%BC%91", "٠1", "01", "+1", "1.0"):
+        response = client.get(f"/v1/bundles/{other}")
+        assert response.status_code == 404, other
+        assert response.json["error"]["code"] == "not_found"
+    assert (
+        client.delete("/v1/consent/１", headers={"Authorization": token("inbox")}).status_code
+        == 404
+    )
+
+
+#: (If-Match, If-None-Match) -> status, for a bundle whose ETag is "S" (RFC 9110 13.2.2)
+CONDITIONS = [
+    (None, None, 200),
+    (None, '"S"', 304),
+    (None, 'W/"S"', 304),
+    (None, "*", 304),
+    (None, '"other", "S"', 304),
+    (None, '"other"', 200),
+    ('"S"', None, 200),
+    ("*", None, 200),
+    ('"other", "S"', None, 200),
+    ('"x"', None, 412),
+    ('W/"S"', None, 412),
+    ('"S"', "*", 304),
+    ('"S"', '"S"', 304),
+    ('"S"', '"other"', 200),
+    ('"x"', '"S"', 412),
+    ('"x"', "*", 412),
+]
+
+
+@pytest.mark.parametrize(("if_match", "if_none_match", "status"), CONDITIONS)
+def test_conditional_requests_follow_rfc_9110_on_a_cold_process(
+    settings: dict[str, Any],
+    token: Callable[[str], str],
+    if_match: str | None,
+    if_none_match: str | None,
+    status: int,
+) -> None:
+    """Each request goes to a new process (an empty bundle cache), as behind a CDN."""
+    from placecode.service import create_app
+
+    writer = create_app(settings)
+    upload(writer.test_client(), token("admin"), random_entries(5))
+    build(settings)
+    data = fetch(writer.test_client(), 1)
+    sha = hashlib.sha256(data).hexdigest()
+    writer.extensions["placecode"].engine.dispose()
+
+    headers = {}
+    if if_match is not None:
+        headers["If-Match"] = if_match.replace('"S"', f'"{sha}"')
+    if if_none_match is not None:
+        headers["If-None-Match"] = if_none_match.replace('"S"', f'"{sha}"')
+    cold = create_app(settings)
+    try:
+        response = cold.test_client().get("/v1/bundles/1", headers=headers)
+    finally:
+        cold.extensions["placecode"].engine.dispose()
+    assert response.status_code == status
+    if status == 200:
+        assert response.data == data  # never an empty body under an ETag
+        assert response.headers["ETag"] == f'"{sha}"'
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    elif status == 304:
+        assert response.data == b""
+        assert response.headers["ETag"] == f'"{sha}"'
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers.get("Content-Length") in (None, str(len(data)))
+    else:
+        assert response.json["error"]["code"] == "precondition_failed"
+        assert "immutable" not in response.headers.get("Cache-Control", "")
+        assert "ETag" not in response.headers
+
+
+def test_conditions_on_a_missing_bundle_give_404(client: FlaskClient) -> None:
+    for headers in ({"If-Match": "*"}, {"If-None-Match": "*"}, {"If-Match": '"x"'}):
+        response = client.get("/v1/bundles/7", headers=headers)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_the_export_served_by_a_static_server_gives_the_same_bytes(
+    client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], tmp_path: Path
+) -> None:
+    """What a CDN holds: each index row's URL resolves to bytes of the listed size and
+    SHA-256, and conditional requests never get an empty success."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    auth = token("admin")
+    for _ in range(2):
+        upload(client, auth, random_entries(5))
+        build(settings)
+    admin.export(settings, tmp_path)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        status, _, raw = http("GET", f"{base}/v1/bundles/index.json")
+        index = json.loads(raw)
+        assert status == 200 and index == client.get("/v1/bundles").json
+        for row in index["bundles"]:
+            for headers in ({}, {"If-None-Match": f'"{row["sha256"]}"'}, {"If-Match": '"x"'}):
+                status, _, data = http("GET", base + row["url"], headers=headers)
+                if status == 200:
+                    assert len(data) == row["size"]
+                    assert hashlib.sha256(data).hexdigest() == row["sha256"]
+                else:
+                    assert status in (304, 412) and data == b""
+        assert not list(tmp_path.rglob("*.partial"))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -57,3 +57,47 @@ def test_inbox_needs_the_inbox_role(client: FlaskClient, token: Callable[[str], 
     assert client.get("/v1/consent", headers=wrong).status_code == 403
     assert client.delete("/v1/consent/1", headers=wrong).status_code == 403
     assert client.get("/v1/consent", headers={"Authorization": token("admin")}).status_code == 200
+
+
+def test_a_flood_of_junk_is_bounded_and_genuine_messages_get_through_after_it(
+    settings: dict[str, Any], clock: Any, token: Callable[[str], str], authority: Any
+) -> None:
+    from placecode.service import create_app
+
+    app = create_app({**settings, "CONSENT_PER_HOUR": 600, "CONSENT_MAX_HELD": 150})
+    client = app.test_client()
+    genuine = seal_consent(ConsentMessage(os.urandom(16), 494_000, 5, 50, "me"), authority)
+    assert post(client, genuine).status_code == 202
+    statuses = [post(client, os.urandom(c.CONSENT_BYTES)).status_code for _ in range(200)]
+    assert statuses.count(202) == 59 and statuses.count(429) == 141  # the burst of 60
+    refused = post(client, genuine)
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) == 6
+    clock.advance(6)
+    assert post(client, genuine).status_code == 202
+    for _ in range(30):  # a flood that goes on for hours fills the cap, and no more
+        clock.advance(3600)
+        for _ in range(60):
+            post(client, os.urandom(c.CONSENT_BYTES))
+    auth = {"Authorization": token("inbox")}
+    first = client.get("/v1/consent?limit=5", headers=auth).json
+    assert base64.b64decode(first["messages"][0]["sealed"]) == genuine  # oldest first
+    held, after = [], 0
+    while after is not None:
+        page = client.get(f"/v1/consent?after={after}", headers=auth).json
+        assert len(page["messages"]) <= 100
+        held += page["messages"]
+        after = page["next_after"]
+    assert len(held) == 150
+    assert [m["id"] for m in held] == sorted({m["id"] for m in held})
+    app.extensions["placecode"].engine.dispose()
+
+
+def test_inbox_pages_refuse_bad_parameters(
+    client: FlaskClient, token: Callable[[str], str]
+) -> None:
+    auth = {"Authorization": token("inbox")}
+    for query in ("after=-1", "after=x", "limit=0", "limit=1001", "after=１", "page=2"):
+        response = client.get(f"/v1/consent?{query}", headers=auth)
+        assert response.status_code == 400, query
+        assert response.json["error"]["code"] == "invalid_request"

@@ -81,3 +81,21 @@ def test_hourly_limit(client: FlaskClient, token: Callable[[str], str], clock: C
     assert response.json["error"]["code"] == "rate_limited"
     clock.advance(3600)
     assert client.post("/v1/tans", json={"count": 1}, headers=auth).status_code == 201
+
+
+def test_the_service_keeps_no_finer_time_of_issuing_than_the_hour(
+    client: FlaskClient, app: Flask, token: Callable[[str], str], clock: Clock
+) -> None:
+    from placecode.service.models import TanCount
+
+    auth = {"Authorization": token("tan-issuer")}
+    clock.advance(17 * 60 + 23)  # 12:17:23
+    first = client.post("/v1/tans", json={"valid_hours": 2}, headers=auth).json["tans"][0]
+    assert first["expires_at"] == (int(clock.now) // 3600 + 3) * 3600  # 15:00, not 14:17:23
+    clock.advance(3600)
+    client.post("/v1/tans", json={"count": 2}, headers=auth)
+    with app.app_context(), state().sessions() as session:
+        stored = sorted(session.scalars(select(Tan.expires_at)))
+        counts = [(row.hour, row.issued) for row in session.scalars(select(TanCount))]
+    assert all(expires % 3600 == 0 for expires in stored)
+    assert counts == [(int(clock.now) // 3600, 2)]  # this hour's count alone
