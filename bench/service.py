@@ -1,14 +1,20 @@
 """Service benchmarks on PostgreSQL (127.0.0.1:5432), in a database of their own.
 
-- ``uploads_per_s_postgres``: gunicorn with 2 workers (gthread, 8 threads each,
-  production settings, so every upload waits out the 50 ms timing floor), 16
+- ``uploads_per_s_postgres``: gunicorn with 2 workers (the production settings:
+  gevent, every upload waits out the 50 ms timing floor), 16
   clients on loopback, typical uploads (about 60 entries: 30 visits of two
   hour slots), a bounded run;
 - ``bundle_serve_ratio_app_vs_static``: requests per second for one bundle of
   10,000 entries through the app, divided by the same for Python's static file
   server on the exported copy, new connection per request for both (median
   of three alternated rounds);
-- ``build_bundles_s_1e5_postgres``: seconds to publish 100,000 pending entries.
+- ``build_bundles_s_1e5_postgres``: seconds to publish 100,000 pending entries;
+- ``tan_guess_requests_per_min``, ``tan_guesses_answered_per_min``: 16 clients
+  sending wrong TANs as fast as they can through the same gunicorn, for 5 s
+  once the burst is spent: the requests made, and those whose TAN was looked
+  at (403, not 429), per minute (the bucket allows 10 a minute per process);
+  ``genuine_tan_accepted_after_flood_s``: how long a case whose TAN is valid
+  then retries (every 0.5 s) before it is accepted.
 
 ``run()`` merges its figures into ``bench/results.json`` and returns them.
 Run alone with ``python -m bench.service``; ``make bench`` runs it after the
@@ -46,6 +52,7 @@ PG_SERVER = os.environ.get("PLACECODE_BENCH_PG", "postgresql://postgres@127.0.0.
 UPLOADS = 800
 UPLOAD_SECONDS = 20.0
 SERVE_SECONDS = 3.0
+GUESS_SECONDS = 5.0
 CLIENTS = 16
 
 
@@ -163,10 +170,6 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
             "python:placecode.service.gunicorn_config",
             "-w",
             "2",
-            "-k",
-            "gthread",
-            "--threads",
-            "8",
             "-b",
             f"127.0.0.1:{port}",
             "placecode.service:create_app()",
@@ -211,7 +214,7 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
 
         token = admin.create_token(settings, "tan-issuer", "bench")
         tans: list[str] = []
-        while len(tans) < UPLOADS:
+        while len(tans) <= UPLOADS:  # and one for the genuine case after the flood
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             connection.request(
                 "POST",
@@ -232,11 +235,43 @@ def _measure(workdir: Path, url: str) -> dict[str, float]:
         )
         assert set(statuses) == {202}, set(statuses)
         results["uploads_per_s_postgres"] = round(done / seconds, 1)
+        results.update(_guessing(port, tans[UPLOADS], now))
     finally:
         for process in (app_server, static_server):
             process.terminate()
             process.wait(10)
     return results
+
+
+def _guessing(port: int, tan: str, now: int) -> dict[str, float]:
+    """A TAN-guessing flood from CLIENTS threads, then the genuine TAN."""
+    headers = {"Content-Type": "application/octet-stream"}
+    guesses = [UploadRequest(f"ZZZZ-ZZZZ-{i % 10000:04d}", ()).to_bytes() for i in range(64)]
+    for seconds in (2.0, GUESS_SECONDS):  # the first run spends the burst, the second counts
+        done, seconds, statuses = _hammer(
+            port,
+            lambda i: ("POST", "/v1/uploads", guesses[i % len(guesses)], headers),
+            10**9,
+            seconds,
+            keep_alive=True,
+        )
+        assert set(statuses) <= {403, 429}, set(statuses)
+    genuine = _typical_upload(tan, now)
+    started = time.monotonic()
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/v1/uploads", body=genuine, headers=headers)
+        status = connection.getresponse().status
+        connection.close()
+        if status == 202:
+            break
+        assert status == 429 and time.monotonic() - started < 60, status
+        time.sleep(0.5)
+    return {
+        "tan_guess_requests_per_min": round(done / seconds * 60),
+        "tan_guesses_answered_per_min": round(statuses.count(403) / seconds * 60),
+        "genuine_tan_accepted_after_flood_s": round(time.monotonic() - started, 1),
+    }
 
 
 def run() -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
@@ -11,6 +12,20 @@ log = logging.getLogger("placecode.service")
 
 #: no time, no address: a log line says what happened, never when or from where
 FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+class NoAddress(logging.Filter):
+    """Takes the client address out of the lines gunicorn writes about a
+    malformed request ("Invalid request from ip=ADDRESS: ..."), keeping the rest."""
+
+    _FROM = re.compile(r"Invalid request from ip=\S*?: ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._FROM.sub("Invalid request: ", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 class QuietRequestHandler(WSGIRequestHandler):

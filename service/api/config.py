@@ -14,7 +14,7 @@ bp = Blueprint("config", __name__)
 
 
 @bp.get("/config")
-@spec.validate(resp=responses(503, HTTP_200=SignedConfig), tags=["public"], skip_validation=True)
+@spec.validate(resp=responses(HTTP_200=SignedConfig), tags=["public"], skip_validation=True)
 def get_config() -> Any:
     """Authority public keys and policy, signed with the authority's key."""
     st = state()

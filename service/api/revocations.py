@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint
 from pydantic import BaseModel, Field
@@ -15,15 +14,18 @@ from ..context import now, state
 from ..models import Entry, Revocation
 from ..openapi import STAFF, responses, spec
 from ..storage import insert_ignoring_duplicates, utc_day
-from .common import Strict, invalid, parse_json, require_role
+from .common import Strict, parse_json, require_role
 
 bp = Blueprint("revocations", __name__)
 
-_TAG_HEX = re.compile(rf"[0-9a-f]{{{2 * c.TAG_BYTES}}}")
+#: a tag: lowercase hex, as docs/api.md writes it
+TAG_HEX = rf"^[0-9a-f]{{{2 * c.TAG_BYTES}}}$"
 
 
 class RevocationRequest(Strict):
-    tags: list[str] = Field(min_length=1, max_length=c.MAX_REVOKED)
+    tags: list[Annotated[str, Field(pattern=TAG_HEX)]] = Field(
+        min_length=1, max_length=c.MAX_REVOKED
+    )
 
 
 class Revoked(BaseModel):
@@ -33,7 +35,7 @@ class Revoked(BaseModel):
 @bp.post("/revocations")
 @spec.validate(
     json=RevocationRequest,
-    resp=responses(400, 401, 403, 413, 503, HTTP_200=Revoked),
+    resp=responses(400, 401, 403, 411, 413, 503, HTTP_200=Revoked),
     tags=["staff"],
     security=STAFF,
     skip_validation=True,
@@ -41,10 +43,7 @@ class Revoked(BaseModel):
 @require_role("publisher")
 def revoke() -> Any:
     """Deletes the entries of these tags; the next bundle's header revokes them."""
-    texts = parse_json(RevocationRequest).tags
-    if not all(_TAG_HEX.fullmatch(t) for t in texts):
-        raise invalid(f"a tag is {2 * c.TAG_BYTES} lowercase hex digits")
-    tags = sorted({bytes.fromhex(t) for t in texts})
+    tags = sorted({bytes.fromhex(t) for t in parse_json(RevocationRequest).tags})
     day = utc_day(now())
     revoked = 0
     with state().sessions.begin() as session:

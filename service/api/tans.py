@@ -32,7 +32,7 @@ class IssuedTans(BaseModel):
 @bp.post("/tans")
 @spec.validate(
     json=TanRequest,
-    resp=responses(400, 401, 403, 413, 429, 503, HTTP_201=IssuedTans),
+    resp=responses(400, 401, 403, 411, 413, 429, 503, HTTP_201=IssuedTans),
     tags=["staff"],
     security=STAFF,
     skip_validation=True,

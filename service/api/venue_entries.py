@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint
 from pydantic import BaseModel, Field
@@ -20,8 +20,19 @@ from .common import Strict, invalid, parse_json, require_role
 bp = Blueprint("venue_entries", __name__)
 
 
+#: an entry in standard base64: 48 to 185 bytes are 64 to 248 characters
+Base64Entry = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        min_length=4 * -(-c.MIN_ENTRY_BYTES // 3),
+        max_length=4 * -(-c.MAX_ENTRY_BYTES // 3),
+    ),
+]
+
+
 class VenueEntries(Strict):
-    entries: list[str] = Field(min_length=1, max_length=c.MAX_UPLOAD_ENTRIES)
+    entries: list[Base64Entry] = Field(min_length=1, max_length=c.MAX_UPLOAD_ENTRIES)
 
 
 class AcceptedCount(BaseModel):
@@ -41,7 +52,7 @@ def decode_entry(text: str) -> bytes:
 @bp.post("/venue-entries")
 @spec.validate(
     json=VenueEntries,
-    resp=responses(400, 401, 403, 413, 503, HTTP_201=AcceptedCount),
+    resp=responses(400, 401, 403, 411, 413, 503, HTTP_201=AcceptedCount),
     tags=["staff"],
     security=STAFF,
     skip_validation=True,

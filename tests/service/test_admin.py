@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from placecode.cli import main
+from placecode.clients.demo import free_port
 from placecode.crypto import ConsentMessage, seal_consent
 from placecode.service import admin
 from placecode.service.context import state
@@ -118,14 +119,6 @@ def test_purge_removes_exactly_what_is_past_retention(
     assert admin.purge(settings) == dict.fromkeys(removed, 0)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("url", "said"),
     [
@@ -143,7 +136,7 @@ def test_admin_init_with_a_bad_database_url_says_what_to_do_in_one_line(
     said: str,
 ) -> None:
     monkeypatch.setenv("PLACECODE_KEY_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("DATABASE_URL", url.format(port=_free_port()))
+    monkeypatch.setenv("DATABASE_URL", url.format(port=free_port()))
     assert main(["admin", "init"]) == 1
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("error: ") and said in err
