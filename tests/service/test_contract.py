@@ -39,7 +39,12 @@ def test_every_operation_keeps_the_contract(
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def keeps(case: Any) -> None:
             case.call_and_validate(headers=staff, checks=CHECKS)
 
