@@ -4,6 +4,7 @@ loopback: slow clients do not starve it, and its log names no address."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,16 +68,16 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             pytest.fail("gunicorn did not start")
         yield base, server
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)
         try:
-            server.wait(30)
+            server.wait(60)
         except subprocess.TimeoutExpired:
             server.kill()
 
 
 def output(server: subprocess.Popen[str]) -> str:
-    server.terminate()
-    out, _ = server.communicate(timeout=30)
+    server.send_signal(signal.SIGINT)  # a quick shutdown: no wait for idle connections
+    out, _ = server.communicate(timeout=60)
     return out
 
 
