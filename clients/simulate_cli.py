@@ -20,6 +20,7 @@ from tqdm import tqdm
 try:
     from .simulate import ATTACKERS, Config, Result, dask_map, plot
     from .simulate import simulate as run
+    from .simulate._config import HONEST
 except ModuleNotFoundError as e:  # a visitor's install has no research extra
     if e.name != "numpy":
         raise
@@ -181,6 +182,15 @@ def _summary(result: Result) -> str:
             f"precision {percent(result.precision_by_policy[name])}, "
             f"recall {percent(result.recall_by_policy[name])}"
         )
+    by_source = result.false_warnings_by_attacker
+    for name, warned in result.warnings_by_policy.items():
+        honest = by_source.get(HONEST, {}).get(name, 0)
+        if warned and result.false_warnings_by_policy[name] == warned and not honest:
+            sources = [s for s, by in by_source.items() if s != HONEST and by[name]]
+            lines.append(
+                f"policy {name}: all {warned} warnings came from attackers "
+                f"({', '.join(sources)}); none was a true exposure"
+            )
     lines.append(f"bytes per device per day: {result.bytes_per_device_per_day:,.0f}")
     lines.append(f"matching: {result.match_us_per_device_day:.1f} us per device and day")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from ._authority import (
     seal_to,
     seal_trace,
 )
-from ._bundle import Bundle, BundleHeader, Exposure, Policy, match, sign_bundle
+from ._bundle import Bundle, BundleHeader, Exposure, Policy, match, sign_bundle, union_length
 from ._decoys import decoy_entries, tag_groups
 from ._entry import (
     EntryContent,
@@ -124,6 +124,7 @@ __all__ = [
     "sign_bundle",
     "slots_for",
     "stay_windows",
+    "union_length",
     "tag_groups",
     "valid_public_key",
     "verification_code",

@@ -310,7 +310,8 @@ class Exposure:
     message: str
 
 
-def _union_length(intervals: list[tuple[int, int]]) -> int:
+def union_length(intervals: Iterable[tuple[int, int]]) -> int:
+    """§12 The length of the union of half-open intervals ``[lo, hi)``."""
     total, reach = 0, -1
     for lo, hi in sorted(intervals):
         lo = max(lo, reach)
@@ -330,7 +331,7 @@ class _Window:
 
 def _overlap(slots: list[list[_Window]], level: int) -> int:
     """§12 Minutes of the union of each slot's windows of ``level`` or stronger, summed."""
-    return sum(_union_length([(w.lo, w.hi) for w in ws if w.level <= level]) for ws in slots)
+    return sum(union_length([(w.lo, w.hi) for w in ws if w.level <= level]) for ws in slots)
 
 
 def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) -> list[Exposure]:

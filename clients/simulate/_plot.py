@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._config import HONEST
 from ._scoring import Result
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: bar colours of false warnings by source; true warnings are green
 COLORS = {
@@ -19,7 +23,13 @@ COLORS = {
 
 def plot(result: Result, path: Path) -> None:
     """Writes a PNG: warnings by policy and source, entries per day, precision and recall."""
+    figure(result).savefig(path, format="png", dpi=100)
+
+
+def figure(result: Result) -> Figure:
+    """The plot's figure. Every y-axis starts at zero; a score without data says n/a."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     names = list(result.warnings_by_policy)
     fig = Figure(figsize=(14, 4.5), layout="constrained")
@@ -35,18 +45,26 @@ def plot(result: Result, path: Path) -> None:
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax1.set_xlabel("evidence levels that warn")
     ax1.set_ylabel("warned visits")
+    ax1.set_ylim(bottom=0)
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.set_title("Warnings by policy (a false one counts under each source)")
     ax1.legend(fontsize="small")
     days = range(1, len(result.entries_per_day) + 1)
     ax2.plot(days, [b / 1024 for b in result.bundle_bytes_per_day], marker="o")
     ax2.set_xlabel("day")
     ax2.set_ylabel("bundle KiB (downloaded by every device)")
+    ax2.set_ylim(bottom=0)
     ax2.set_title("Daily bundle size")
-    precision = [result.precision_by_policy[n] or 0 for n in names]
-    recall = [result.recall_by_policy[n] or 0 for n in names]
     x = range(len(names))
-    ax3.bar([i - 0.2 for i in x], precision, width=0.4, label="precision")
-    ax3.bar([i + 0.2 for i in x], recall, width=0.4, label="recall")
+    for offset, label, scores in (
+        (-0.2, "precision", result.precision_by_policy),
+        (0.2, "recall", result.recall_by_policy),
+    ):
+        values = [scores[n] for n in names]
+        ax3.bar([i + offset for i in x], [v or 0 for v in values], width=0.4, label=label)
+        for i, v in zip(x, values, strict=True):
+            if v is None:  # no warnings (precision) or no exposures (recall) to score
+                ax3.text(i + offset, 0.02, "n/a", ha="center", va="bottom", fontsize="small")
     ax3.set_xticks(list(x), names)
     ax3.set_ylim(0, 1.05)
     ax3.set_xlabel("evidence levels that warn")
@@ -57,4 +75,4 @@ def plot(result: Result, path: Path) -> None:
         f"placecode simulate: {p['visitors']:,} visitors, {p['venues']:,} venues, "
         f"{p['days']} days, seed {p['seed']}"
     )
-    fig.savefig(path, format="png", dpi=100)
+    return fig

@@ -80,14 +80,8 @@ class Result:
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
-def union_minutes(intervals: Iterable[tuple[int, int]]) -> int:
-    total, reach = 0, -1
-    for lo, hi in sorted(intervals):
-        lo = max(lo, reach)
-        if hi > lo:
-            total += hi - lo
-            reach = hi
-    return total
+#: minutes covered by intervals of minutes: the protocol's own union (§12)
+union_minutes = crypto.union_length
 
 
 def held(run: Run, vids: Ints, b: Ints) -> npt.NDArray[np.bool_]:

@@ -199,3 +199,24 @@ def test_option_ranges_come_from_the_config(capsys: Any) -> None:
 def test_a_result_reads_back_from_its_json() -> None:
     result = simulate(replace(SMALL, days=2, visitors=40))
     assert Result.from_json(json.loads(json.dumps(result.to_json()))) == result
+
+
+def test_a_small_run_where_only_attackers_warn_is_told_honestly(capsys: Any) -> None:
+    """Regression: at small scale the precision panel was empty without an n/a, the
+    y-axes did not start at zero, and the summary did not say that every warning
+    came from an attacker."""
+    from placecode.clients.simulate._plot import figure
+
+    config = replace(EXACT, community_incidence=0.0, transmission=0.0)
+    result = simulate(config)
+    assert result.warnings_by_policy["1,2,3"] == result.false_warnings_by_policy["1,2,3"] > 0
+    assert result.precision_by_policy["1,2"] is None and result.recall_by_policy["1,2"] is None
+    warns, daily, scores = figure(result).axes
+    assert warns.get_ylim()[0] == daily.get_ylim()[0] == 0
+    # precision and recall of "1,2" and "1", and the recall of "1,2,3": nothing to score
+    assert [t.get_text() for t in scores.texts] == ["n/a"] * 5
+    args = ["simulate", "--visitors", "300", "--venues", "30", "--days", "5", "--seed", "3"]
+    args += ["--incidence", "0", "--transmission", "0", "--scraped-posters", "3"]
+    assert main([*args, "--checkout-share", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "policy 1,2,3: all" in out and "warnings came from attackers (scraper" in out
