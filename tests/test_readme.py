@@ -31,7 +31,8 @@ STATE = "__README_STATE__"
 RC = "__README_RC"
 
 TAN = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
-TOKEN = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")
+#: a staff token (URL-safe base64, which may begin or end with "-" or "_")
+TOKEN = re.compile(r"(?<![\w-])[\w-]{40,}(?![\w-])", re.ASCII)
 #: what varies from run to run, masked in order (the longest first)
 VARIES = [
     (TOKEN, "<token>"),
