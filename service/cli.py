@@ -97,7 +97,9 @@ def create_token(role: str, label: str) -> None:
 def build_bundles(force: bool) -> None:
     """Publish the next bundle if one is due."""
     built = admin_.build_bundles(admin_.settings(), force=force)
-    if built is None:
+    if built is None and force:
+        click.echo("nothing to publish: no entry or revocation waits")
+    elif built is None:
         click.echo("no bundle due")
     else:
         click.echo(

@@ -61,6 +61,8 @@ def test_admin_commands_end_to_end(
     assert "published bundle 1: 7 entries" in capsys.readouterr().out
     assert main(["admin", "build-bundles"]) == 0
     assert "no bundle due" in capsys.readouterr().out
+    assert main(["admin", "build-bundles", "--force"]) == 0
+    assert "nothing to publish: no entry or revocation waits" in capsys.readouterr().out
     assert main(["admin", "export", str(tmp_path / "cdn")]) == 0
     assert (tmp_path / "cdn" / "v1" / "bundles" / "1").read_bytes() == client.get(
         "/v1/bundles/1"

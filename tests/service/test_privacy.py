@@ -137,3 +137,37 @@ def test_gunicorn_settings_log_no_access() -> None:
     assert gunicorn_config.accesslog is None
     assert "asctime" not in str(gunicorn_config.logconfig_dict)
     assert c.UPLOAD_BYTES  # the upload size is fixed, so sizes reveal nothing either
+
+
+def test_day_and_bundle_group_entries_no_finer_than_the_published_bundle(
+    client: Any, app: Flask, settings: dict[str, Any], clock: Clock, token: Callable[[str], str]
+) -> None:
+    """The stated link: entries keep their arrival day and, once published, their
+    bundle. Uploads of one day that one bundle publishes fall into one group, so
+    a copy of the table splits them no finer than the bundle itself (public, and
+    sorted by tag) does; an upload alone in its day and bundle is its own group."""
+    from sqlalchemy import select
+
+    from placecode.service.models import Entry
+
+    from .helpers import issue_tans, post_upload, random_entries, upload_body
+
+    def groups() -> dict[tuple[Any, Any], int]:
+        with app.app_context(), state().sessions() as session:
+            found: dict[tuple[Any, Any], int] = {}
+            for row in session.execute(select(Entry.received_day, Entry.bundle_sequence)):
+                found[tuple(row)] = found.get(tuple(row), 0) + 1
+            return found
+
+    auth = token("tan-issuer")
+    for count in (3, 4):  # two cases the same day
+        (tan,) = issue_tans(client, auth)
+        assert post_upload(client, upload_body(tan, random_entries(count))).status_code == 202
+    assert list(groups().values()) == [7]
+    admin.build_bundles(settings, force=True)
+    assert list(groups().values()) == [7]
+    clock.advance(86400)  # a case alone the next day, alone in the next bundle
+    (tan,) = issue_tans(client, auth)
+    assert post_upload(client, upload_body(tan, random_entries(2))).status_code == 202
+    admin.build_bundles(settings, force=True)
+    assert sorted(groups().values()) == [2, 7]
