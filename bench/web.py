@@ -5,7 +5,9 @@
   entries, median of 15 runs, single thread;
 - ``web_lookup_us_per_tag_1e6``: one binary search of the tag column, in place;
 - ``web_bundle_verify_ms_1e6``: verifying that 52 MB bundle (SHA-256 of the body,
-  one Ed25519 signature, the layout checks);
+  one Ed25519 signature, the layout checks), all in JavaScript;
+- ``web_bundle_verify_webcrypto_ms_1e6``: the same with WebCrypto's SHA-256
+  (``verifyBundleAsync``, what the browser client uses);
 - ``web_bundle_mb_1e6``: its size.
 
 The script is ``clients/web/bench/match.ts``, built with esbuild (``make install``

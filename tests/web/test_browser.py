@@ -24,15 +24,6 @@ from placecode.service import admin
 
 from .conftest import PHONE, WEB, Service, screenshot, start_service
 
-#: The web client (clients/web) still speaks the protocol before its hardening
-#: (docs/protocol.md: bound keys, verification numbers from presence proofs, a
-#: bundle's authority section): its bundle check refuses every bundle the
-#: service now signs, and it shows a number at a poster. Strict, so that these
-#: fail once the web client speaks the hardened protocol, and the mark goes.
-WEB_CLIENT_BEFORE_HARDENING = pytest.mark.xfail(
-    strict=True, reason="clients/web implements the protocol before its hardening"
-)
-
 CAFE = Venue(bytes(range(32)), "Riverside Café", Category.CAFE, 90)
 BAR = Venue(bytes(range(1, 33)), "金龙酒吧 Golden Bar", Category.BAR, 240)
 #: the page's clock: 2026-11-25 10:00:05 UTC (five seconds into a screen epoch)
@@ -62,7 +53,6 @@ def staff(service: Service) -> Client:
     return Client(service.url, admin.create_token(service.settings, "admin"))
 
 
-@WEB_CLIENT_BEFORE_HARDENING
 def test_poster_check_in_and_check_out_by_rescanning_a_screen(service: Service, phone: Any) -> None:
     poster = CAFE.poster().to_url(service.checkin_url)
     assert poster.startswith(service.checkin_url + "#")
@@ -84,9 +74,13 @@ def test_poster_check_in_and_check_out_by_rescanning_a_screen(service: Service, 
     page.wait_for_selector("#notice:text('Still at Riverside Café')")
 
     # the bar's screen: checking in there ends the café's stay
-    screen = BAR.screen(T0 + 31 * 60).to_url(service.checkin_url)
-    page = open_code(phone, screen)
+    bar = BAR.screen(T0 + 31 * 60)
+    page = open_code(phone, bar.to_url(service.checkin_url))
     assert page.text_content("#venue-name") == "金龙酒吧 Golden Bar"
+    # at a screen, the live verification number is the screen's own, from its proof
+    assert bar.proof is not None
+    shown = page.text_content("#verification-code").replace(" ", "")
+    assert shown == crypto.verification_code(bar.bound_key, bar.proof)
     assert "Checked out of Riverside Café" in page.text_content("#notice")
     phone.clock.fast_forward(20 * 60_000)
     rescan = BAR.screen(T0 + 51 * 60).to_url(service.checkin_url)
@@ -135,7 +129,6 @@ def test_nothing_readable_is_stored_outside_the_encrypted_diary(
     assert found["local"] == "{}" and found["cookies"] == ""
 
 
-@WEB_CLIENT_BEFORE_HARDENING
 def test_a_case_reports_another_phone_is_warned_and_asks_to_be_contacted(
     service: Service, browser: Any
 ) -> None:
@@ -232,7 +225,6 @@ def test_a_stale_screen_code_is_refused_with_a_clear_message(
         context.close()
 
 
-@WEB_CLIENT_BEFORE_HARDENING
 def test_a_tampered_bundle_is_refused_and_the_diary_is_intact(service: Service, phone: Any) -> None:
     page = open_code(phone, CAFE.poster().to_url(service.checkin_url))
     phone.clock.fast_forward(30 * 60_000)
@@ -371,7 +363,6 @@ def test_a_long_stay_is_flagged_ends_by_itself_and_is_forgotten_after_retention(
     page.wait_for_selector("#visits p:text('No visits in the last 14 days.')")
 
 
-@WEB_CLIENT_BEFORE_HARDENING
 def test_a_replayed_older_bundle_is_refused(service: Service, phone: Any) -> None:
     """A hostile CDN lists a new bundle but serves an older one (a rollback)."""
     client = staff(service)

@@ -79,6 +79,13 @@ for (let i = 0; i < 5; i++) {
   verifyMs.push(performance.now() - t);
 }
 
+const verifyAsyncMs: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  await P.verifyBundleAsync(data, authority);
+  verifyAsyncMs.push(performance.now() - t);
+}
+
 const matchMs: number[] = [];
 let exposures = 0;
 for (let i = 0; i < RUNS; i++) {
@@ -102,6 +109,7 @@ process.stdout.write(
     web_match_ms_diary300_vs_1e6: Number(median(matchMs).toFixed(3)),
     web_lookup_us_per_tag_1e6: Number(((1000 * median(lookupMs)) / allSlots.length).toFixed(3)),
     web_bundle_verify_ms_1e6: Number(median(verifyMs).toFixed(1)),
+    web_bundle_verify_webcrypto_ms_1e6: Number(median(verifyAsyncMs).toFixed(1)),
     web_bundle_mb_1e6: Number((data.length / 1e6).toFixed(2)),
   }) + "\n",
 );

@@ -89,12 +89,35 @@ test("§6 stay windows: every minute of the widened stay exactly once, hour by h
   );
 });
 
-test("§6 verification code: six digits, changes with the epoch and the code", () => {
+test("§6 verification number: from the latest scanned proof, shown for 90 s, never from a poster or a re-encoded screen", () => {
   const stay = P.checkIn(screen(NOW), NOW);
-  const a = P.liveVerificationCode(stay, NOW);
-  assert.match(a, /^\d{6}$/);
-  assert.equal(P.liveVerificationCode(stay, NOW + 29 - (NOW % 30)), a);
-  assert.equal(P.verificationCode(stay.code.codeKey, P.epochOf(NOW)), a);
+  const shown = P.liveVerificationCode(stay, NOW);
+  assert.match(shown ?? "", /^\d{6}$/);
+  const keys = P.codeKeys(SECRET, P.KIND_SCREEN, DAY);
+  assert.equal(P.verificationCode(keys.boundKey, P.presenceProof(keys, P.epochOf(NOW))), shown, "what the screen shows");
+  assert.equal(P.liveVerificationCode(stay, P.epochOf(NOW) * 30 + 90), shown);
+  assert.equal(P.liveVerificationCode(stay, P.epochOf(NOW) * 30 + 91), null);
+  const later = P.rescan(stay, screen(NOW + 600), NOW + 600);
+  assert.equal(P.liveVerificationCode(later, NOW + 600), P.verificationCode(keys.boundKey, P.presenceProof(keys, P.epochOf(NOW + 600))));
+  assert.equal(P.liveVerificationCode(P.checkIn(poster(), NOW), NOW), null);
+  // A screenshot re-encoded as a poster checks in but shows nothing, and its tags are not the screen's.
+  const code = screen(NOW);
+  const downgraded = P.checkIn({ ...code, kind: P.KIND_POSTER, proof: null }, NOW + 3 * 3600);
+  assert.equal(P.liveVerificationCode(downgraded, NOW + 3 * 3600), null);
+  const real = P.checkOut(stay, NOW + 3600);
+  const fake = P.checkOut(downgraded, NOW + 4 * 3600);
+  assert.notDeepEqual(fake.slots[0]!.tag, P.hourTag(stay.boundKey, fake.slots[0]!.hour));
+  assert.notDeepEqual(real.codeId, fake.codeId);
+});
+
+test("§4 a QR code carrying a small-order or mixed-order venue key is refused when parsed", () => {
+  const code = poster();
+  const payload = P.venueCodeToBytes(code);
+  for (const key of [new Uint8Array(32), P.concat(Uint8Array.of(1), new Uint8Array(31))]) {
+    const bad = payload.slice();
+    bad.set(key, 34);
+    assert.throws(() => P.venueCodeFromBytes(bad), { name: "DecodeError", message: "this placecode QR code carries an invalid venue key: do not use it" });
+  }
 });
 
 /** A signed bundle of the given entries, as the authority would publish it. */
@@ -150,4 +173,66 @@ test("§12 revocation: a later bundle's header hides the tag's entries in earlie
   assert.equal(P.match([visitor], [first, revoking]).length, 0);
   const republished = bundle(P.reportEntries(uploader, counter()), 3n);
   assert.equal(P.match([visitor], [first, revoking, republished]).length, 1, "entries of a higher sequence still count");
+});
+
+test("§8 verification with WebCrypto's SHA-256 gives the same bundle and refuses the same tampering", async () => {
+  for (const b of VECTORS.bundles) {
+    const data = fromHex(b.bytes);
+    assert.deepEqual(await P.verifyBundleAsync(data, authority), P.verifyBundle(data, authority));
+    const bad = data.slice();
+    bad[bad.length - 100]! ^= 1;
+    await assert.rejects(P.verifyBundleAsync(bad, authority), P.VerificationError);
+    await assert.rejects(P.verifyBundleAsync(data, authority, BigInt(b.sequence)), P.VerificationError);
+    await assert.rejects(P.verifyBundleAsync(data.subarray(0, 10), authority), P.VerificationError);
+  }
+});
+
+test("§8 catch-up: ascending order, never skipping a listed bundle that is missing or fails", () => {
+  const make = (sequence: bigint) => {
+    const header: P.BundleHeader = { keyId: fromHex(AUTH.key_id), sequence, createdAt: NOW, firstHour: 0, lastHour: 0, messages: [], revoked: [] };
+    return P.signBundle(header, [], fromHex(AUTH.sign_seed), authority.signKey);
+  };
+  const all = new Map<bigint, Uint8Array | null>([5n, 6n, 7n, 8n].map((s) => [s, make(s)]));
+  const full = P.catchUp(all, authority, 5n);
+  assert.deepEqual(full.bundles.map((b) => b.header.sequence), [6n, 7n, 8n]);
+  assert.equal(full.complete, true);
+  const missing = P.catchUp(new Map([...all, [7n, null]]), authority, 5n);
+  assert.deepEqual(missing.bundles.map((b) => b.header.sequence), [6n]);
+  assert.equal(missing.complete, false);
+  const tampered = make(7n);
+  tampered[20]! ^= 1;
+  assert.deepEqual(P.catchUp(new Map([...all, [7n, tampered]]), authority, 5n).bundles.map((b) => b.header.sequence), [6n]);
+  // A server that lists bundle 7 under the number 8 does not get it accepted as 8.
+  assert.deepEqual(P.catchUp(new Map([[8n, make(7n)]]), authority, 6n), { bundles: [], complete: false });
+});
+
+test("§12 property: at one poster, the overlap is exactly the minutes both stays share, cut at the bundle's creation", () => {
+  const minutesOf = (start: number, end: number) => {
+    const out = new Set<number>();
+    for (let m = Math.floor(start / 60); m < Math.ceil(end / 60); m++) out.add(m);
+    return out;
+  };
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 6 * 3600 }),
+      fc.integer({ min: 60, max: 5 * 3600 }),
+      fc.integer({ min: 0, max: 6 * 3600 }),
+      fc.integer({ min: 60, max: 5 * 3600 }),
+      fc.integer({ min: 0, max: 12 * 3600 }),
+      (a, aLength, b, bLength, created) => {
+        const code = { ...poster(), stayMinutes: 720 };
+        const uploader = P.checkOut(P.checkIn(code, NOW + a), NOW + a + aLength);
+        const visitor = P.checkOut(P.checkIn(code, NOW + b), NOW + b + bLength);
+        const header: P.BundleHeader = { keyId: fromHex(AUTH.key_id), sequence: 1n, createdAt: NOW + created, firstHour: 0, lastHour: 0, messages: [], revoked: [] };
+        const data = P.signBundle(header, P.reportEntries(uploader, counter()), fromHex(AUTH.sign_seed), authority.signKey);
+        const found = P.match([visitor], [P.verifyBundle(data, authority)], { warnLevels: new Set([1, 2, 3]), minOverlapMinutes: 1 });
+        const shared = [...minutesOf(NOW + a, NOW + a + aLength)].filter(
+          (m) => minutesOf(NOW + b, NOW + b + bLength).has(m) && m < Math.floor((NOW + created) / 60),
+        ).length;
+        assert.equal(found[0]?.overlapMinutes ?? 0, shared);
+        if (shared > 0) assert.equal(found[0]!.level, P.SELF_REPORTED);
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

@@ -30,7 +30,7 @@ const venueCode: fc.Arbitrary<P.VenueCode> = fc
   .record({
     kind: fc.constantFrom(P.KIND_POSTER, P.KIND_SCREEN),
     codeKey: bytes(32, 32),
-    venuePublicKey: bytes(32, 32),
+    venuePublicKey: bytes(32, 32).map((seed) => P.ed25519Public(seed)),
     category: fc.integer({ min: 0, max: 255 }),
     stayMinutes: fc.integer({ min: 1, max: P.MAX_STAY_MINUTES }),
     name: fc.string({ unit: "grapheme", maxLength: 40 }).filter((s) => P.bytes(s).length <= P.MAX_NAME_BYTES),
@@ -77,7 +77,7 @@ test("§4 QR payload: every valid code round-trips through bytes and URL, in any
       assert.deepEqual(P.venueCodeFromUrl(ws + url + ws), code);
       assert.deepEqual(P.venueCodeFromUrl(url.toLowerCase()), code);
       assert.deepEqual(P.venueCodeFromUrl(P.bytes(url)), code);
-      assert.deepEqual(P.venueCodeFromUrl(P.venueCodeToUrl(code, "http://localhost:8080/#")), code);
+      assert.deepEqual(P.venueCodeFromUrl(P.venueCodeToUrl(code, P.checkinUrl("http://localhost:8080/"))), code);
     }),
   );
 });
@@ -195,7 +195,7 @@ const bundleEntries = fc.array(
   { maxLength: 30 },
 );
 
-function sign(entries: readonly Uint8Array[], sequence = 1n, revoked: Uint8Array[] = []): Uint8Array {
+function sign(entries: readonly Uint8Array[], sequence = 1n, revoked: Uint8Array[] = [], authorityEntries: readonly Uint8Array[] = []): Uint8Array {
   const header: P.BundleHeader = {
     keyId: P.keyId(authority.signKey),
     sequence,
@@ -205,18 +205,21 @@ function sign(entries: readonly Uint8Array[], sequence = 1n, revoked: Uint8Array
     messages: ["m"],
     revoked,
   };
-  return P.signBundle(header, entries, signSeed, authority.signKey);
+  return P.signBundle(header, entries, signSeed, authority.signKey, authorityEntries);
 }
 
 test("§8 bundles: lookup by binary search finds exactly what a linear scan finds", () => {
   fc.assert(
-    fc.property(bundleEntries, bytes(16, 16), (entries, probe) => {
-      const bundle = P.verifyBundle(sign(entries), authority);
-      assert.equal(bundle.count, entries.length);
-      const sorted = [...entries].sort(P.compareBytes);
-      for (const tag of [probe, ...entries.map((e) => e.subarray(0, 16))]) {
-        const expected = sorted.filter((e) => P.equalBytes(e.subarray(0, 16), tag)).map(toHex);
-        assert.deepEqual(P.lookup(bundle, tag).map(toHex), expected);
+    fc.property(bundleEntries, bundleEntries, bytes(16, 16), (entries, authorityEntries, probe) => {
+      const bundle = P.verifyBundle(sign(entries, 1n, [], authorityEntries), authority);
+      assert.equal(bundle.public.count, entries.length);
+      assert.equal(bundle.authority.count, authorityEntries.length);
+      const find = (list: Uint8Array[], tag: Uint8Array) =>
+        [...list].sort(P.compareBytes).filter((e) => P.equalBytes(e.subarray(0, 16), tag)).map(toHex);
+      for (const tag of [probe, ...entries.map((e) => e.subarray(0, 16)), ...authorityEntries.map((e) => e.subarray(0, 16))]) {
+        assert.deepEqual(P.lookupPublic(bundle, tag).map(toHex), find(entries, tag));
+        assert.deepEqual(P.lookupAuthority(bundle, tag).map(toHex), find(authorityEntries, tag));
+        assert.deepEqual(P.lookup(bundle, tag).map(toHex), [...find(authorityEntries, tag), ...find(entries, tag)]);
       }
     }),
     { numRuns: 60 },
@@ -302,4 +305,48 @@ test("§13 dummy uploads: 65,536 bytes, a TAN of the service's shape, real entry
   assert.equal(P.chance(() => new Uint8Array(8), 0.3), true);
   assert.equal(P.chance(() => new Uint8Array(8).fill(255), 0.3), false);
   assert.equal(P.chance(() => new Uint8Array(8).fill(255), 1), true);
+});
+
+test("§14 configuration: reading is total on any signed JSON or text (a configuration, DecodeError or VerificationError)", () => {
+  const sign = (payload: Uint8Array) => P.ed25519Sign(signSeed, P.concat(P.CONFIG_LABEL, payload));
+  const good = JSON.parse(new TextDecoder().decode(fromHex(VECTORS.config.payload)));
+  const read = (payload: Uint8Array) => {
+    try {
+      P.readConfig(payload, sign(payload), authority, null);
+    } catch (e) {
+      if (!(e instanceof P.VerificationError || e instanceof P.DecodeError)) throw e;
+    }
+  };
+  fc.assert(fc.property(fc.json(), (text) => read(P.bytes(text))), { numRuns: 200 });
+  fc.assert(fc.property(bytes(0, 200), (b) => read(b)), { numRuns: 100 });
+  // The real document with one field replaced by any JSON value.
+  const fields = ["protocol", "authority", "policy", "retention_days", "upload_bytes", "consent_bytes", "messages", "issued_at", "public_url"];
+  fc.assert(
+    fc.property(fc.constantFrom(...fields), fc.jsonValue(), (field, value) => read(P.bytes(JSON.stringify({ ...good, [field]: value })))),
+    { numRuns: 300 },
+  );
+  // Numbers written with a fraction or an exponent are not integers, though JavaScript reads 1.0 as 1.
+  const text = new TextDecoder().decode(fromHex(VECTORS.config.payload));
+  for (const [from, to] of [[/"retention_days":14/, '"retention_days":14.0'], [/"issued_at":(\d+)/, '"issued_at":1.7801e9'], [/"min_overlap_minutes":10/, '"min_overlap_minutes":1E1']] as const) {
+    const changed = P.bytes(text.replace(from, to));
+    assert.notDeepEqual(changed, P.bytes(text));
+    assert.throws(() => P.readConfig(changed, sign(changed), authority), P.VerificationError, to);
+  }
+  // public_url: absent or null reads as null, a string as itself, anything else is refused.
+  for (const [value, expected] of [[undefined, null], [null, null], ["https://checkin.example.org", "https://checkin.example.org"]] as const) {
+    const changed = P.bytes(JSON.stringify({ ...good, public_url: value }));
+    assert.equal(P.readConfig(changed, sign(changed), authority).publicUrl, expected);
+  }
+  for (const value of [1, true, ["x"], { u: 1 }]) {
+    const changed = P.bytes(JSON.stringify({ ...good, public_url: value }));
+    assert.throws(() => P.readConfig(changed, sign(changed), authority), P.VerificationError);
+  }
+  // Freshness: an older configuration is refused, the same or a newer one read.
+  const payload = fromHex(VECTORS.config.payload);
+  const issued = P.readConfig(payload, sign(payload), authority).issuedAt;
+  P.readConfig(payload, sign(payload), authority, issued);
+  assert.throws(() => P.readConfig(payload, sign(payload), authority, issued + 1), P.VerificationError);
+  // A configuration signed by another key is refused before its JSON is read.
+  const other = P.ed25519Sign(new Uint8Array(32).fill(4), P.concat(P.CONFIG_LABEL, payload));
+  assert.throws(() => P.readConfig(payload, other, authority), P.VerificationError);
 });

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as P from "../src/protocol/index.js";
 import {
   DecodeError,
   codeKeys,
@@ -63,9 +64,27 @@ test("§4 payload errors: each refused with DecodeError, update asked only for v
       () => venueCodeFromBytes(fromHex(e.bytes)),
       (err: unknown) => {
         assert.ok(err instanceof DecodeError, e.case);
+        assert.equal(err.message, e.message, e.case);
         assert.equal(/update the app/.test(err.message), e.asks_update, `${e.case}: ${err.message}`);
         return true;
       },
     );
+  }
+});
+
+test("§4 check-in URL: a deployment's codes open its web client at /C", () => {
+  assert.equal(P.checkinUrl("https://checkin.health.example.org"), "HTTPS://CHECKIN.HEALTH.EXAMPLE.ORG/C");
+  assert.equal(P.checkinUrl("https://checkin.health.example.org/"), "HTTPS://CHECKIN.HEALTH.EXAMPLE.ORG/C");
+  assert.equal(P.checkinUrl("http://127.0.0.1:8080/placecode/App/"), "HTTP://127.0.0.1:8080/placecode/App/C");
+  for (const bad of ["ftp://x.org", "https://user@x.org", "https://x.org/?q", "https://x.org/#f", "https://x.org/a b", "https://bücher.example", "https://", "x.org"]) {
+    assert.throws(() => P.checkinUrl(bad), P.PlacecodeError, bad);
+  }
+  const code = venueCodeFromUrl(VECTORS.payloads[0].url);
+  const url = P.venueCodeToUrl(code, P.checkinUrl("https://checkin.health.example.org"));
+  assert.match(url, /^HTTPS:\/\/CHECKIN\.HEALTH\.EXAMPLE\.ORG\/C#[A-Z2-7]+$/);
+  assert.deepEqual(venueCodeFromUrl(url), code);
+  assert.equal(P.venueCodeToUrl(code), VECTORS.payloads[0].url, "the default check-in URL");
+  for (const bad of ["ftp://x/C", "https://x/C?", "https://x/C#", "https://x /C", "https://ü/C"]) {
+    assert.throws(() => P.venueCodeToUrl(code, bad), P.PlacecodeError, bad);
   }
 });

@@ -19,6 +19,7 @@ const COVERED = new Set([
   "presence_proofs",
   "payloads",
   "payload_errors",
+  "url_parsing",
   "check_in",
   "entries",
   "uploader_stays",
@@ -30,6 +31,9 @@ const COVERED = new Set([
   "consent",
   "uploads",
   "config",
+  "config_reading",
+  "trace_errors",
+  "matching_rules",
 ]);
 
 test("every section of the vectors file is replayed here", () => {
@@ -65,16 +69,68 @@ test("§5 presence proofs: message and signature, verified", () => {
   }
 });
 
-test("§6 check-in: code ids, hour tags, entry keys, verification codes", () => {
-  for (const c of VECTORS.check_in.code_id) assert.equal(toHex(P.codeId(fromHex(c.code_key))), c.code_id);
-  assert.ok(VECTORS.check_in.hours.length >= 6);
-  for (const h of VECTORS.check_in.hours) {
-    assert.equal(toHex(P.hourTag(fromHex(h.code_key), h.hour)), h.tag);
-    assert.equal(toHex(P.entryKey(fromHex(h.code_key), h.hour)), h.entry_key);
+test("§6 check-in: bound keys, code ids, hour tags, entry keys, verification numbers", () => {
+  const ci = VECTORS.check_in;
+  const tags = new Set<string>();
+  assert.equal(ci.bound_keys.length, 4);
+  for (const b of ci.bound_keys) {
+    assert.equal(toHex(P.concat(P.BIND_LABEL, P.u8(b.kind), fromHex(b.venue_public_key))), b.info, b.case);
+    const bound = P.boundKey(fromHex(b.code_key), b.kind, fromHex(b.venue_public_key));
+    assert.equal(toHex(bound), b.bound_key, b.case);
+    assert.equal(toHex(P.hourTag(bound, b.hour)), b.tag, b.case);
+    tags.add(b.tag);
   }
-  assert.equal(VECTORS.check_in.verification_codes.length, 5);
-  for (const v of VECTORS.check_in.verification_codes) {
-    assert.equal(P.verificationCode(fromHex(v.code_key), v.epoch), v.code);
+  assert.equal(tags.size, 4, "a re-encoded or re-keyed code shares no tag with the real one");
+  for (const c of ci.code_id) assert.equal(toHex(P.codeId(fromHex(c.bound_key))), c.code_id);
+  assert.ok(ci.hours.length >= 6);
+  for (const h of ci.hours) {
+    assert.equal(toHex(P.hourTag(fromHex(h.bound_key), h.hour)), h.tag);
+    assert.equal(toHex(P.entryKey(fromHex(h.bound_key), h.hour)), h.entry_key);
+  }
+  assert.ok(ci.verification_codes.length >= 4);
+  for (const v of ci.verification_codes) {
+    assert.equal(P.verificationCode(fromHex(v.bound_key), { epoch: v.epoch, signature: fromHex(v.signature) }), v.code);
+  }
+});
+
+test("§6 the number a checked-in device shows, and check-ins and rescans refused with their messages", () => {
+  const ci = VECTORS.check_in;
+  assert.ok(ci.shown_numbers.length >= 3);
+  for (const n of ci.shown_numbers) {
+    const stay = P.checkIn(P.venueCodeFromUrl(n.code_url), n.checked_in_at);
+    assert.equal(P.liveVerificationCode(stay, n.now), n.shows, `at +${n.now - n.checked_in_at} s`);
+  }
+  assert.ok(ci.refusals.length >= 6);
+  for (const r of ci.refusals) {
+    const code = P.venueCodeFromUrl(r.code_url);
+    const run = () => {
+      if (r.checked_in_with === null) return P.checkIn(code, r.at);
+      const first = P.venueCodeFromUrl(r.checked_in_with);
+      const stay = P.checkIn(first, first.proof === null ? r.at - 60 : first.proof.epoch * 30);
+      return P.rescan(stay, code, r.at);
+    };
+    assert.throws(run, (e: unknown) => {
+      assert.ok(e instanceof P.CodeError, r.case);
+      assert.equal(e.name, r.error);
+      assert.equal(e.message, r.message, r.case);
+      return true;
+    });
+  }
+});
+
+test("§4 URL parsing: scanned texts and what they give", () => {
+  assert.ok(VECTORS.url_parsing.length >= 10);
+  for (const u of VECTORS.url_parsing) {
+    if (u.error === undefined) {
+      assert.equal(toHex(P.venueCodeToBytes(P.venueCodeFromUrl(u.text))), u.bytes, u.case);
+      assert.deepEqual(P.venueCodeFromUrl(P.bytes(u.text)), P.venueCodeFromUrl(u.text));
+    } else {
+      assert.throws(() => P.venueCodeFromUrl(u.text), (e: unknown) => {
+        assert.ok(e instanceof P.DecodeError, u.case);
+        assert.equal(e.message, u.message, u.case);
+        return true;
+      });
+    }
   }
 });
 
@@ -123,7 +179,7 @@ test("§6-§7 uploader stays: check in, rescan, check out, report entries", () =
     assert.deepEqual(sealed.map(toHex), stay.entries.map((e: Json) => e.entry), name);
     for (const e of stay.entries) {
       assert.equal(toHex(P.entryContentToBytes(contentFrom(e.content))), e.content.plaintext, name);
-      assert.equal(toHex(P.hourTag(P.venueCodeFromUrl(stay.code_url).codeKey, e.hour)), e.tag, name);
+      assert.equal(toHex(P.hourTag(P.codeBoundKey(P.venueCodeFromUrl(stay.code_url)), e.hour)), e.tag, name);
     }
   }
 });
@@ -162,30 +218,41 @@ function headerFrom(b: Json): P.BundleHeader {
   };
 }
 
-test("§8 bundles: header, body hash, signature, bytes; verified and looked up in place", () => {
-  const keys = { seed: fromHex(AUTH.sign_seed), key: fromHex(AUTH.sign_key) };
-  for (const b of VECTORS.bundles) {
-    const header = headerFrom(b);
-    assert.equal(toHex(P.bundleHeaderToBytes(header)), b.header);
-    const entries = b.entries_in.map(fromHex);
-    assert.deepEqual([...entries].sort(P.compareBytes).map(toHex), b.entries_sorted);
-    const data = P.signBundle(header, entries, keys.seed, keys.key);
-    assert.equal(toHex(data), b.bytes);
-    assert.equal(data.length, b.length);
-    assert.equal(toHex(P.sha256(data.subarray(0, data.length - 64))), b.body_sha256);
-    assert.equal(toHex(data.subarray(data.length - 64)), b.signature);
-    const bundle = P.verifyBundle(fromHex(b.bytes), authority, -1n);
-    assert.deepEqual(bundle.header, header);
-    assert.equal(bundle.count, b.count);
-    for (const e of b.entries_sorted as string[]) {
-      const found = P.lookup(bundle, fromHex(e.slice(0, 32))).map(toHex);
-      assert.ok(found.includes(e));
-      assert.deepEqual(found, (b.entries_sorted as string[]).filter((x) => x.slice(0, 32) === e.slice(0, 32)));
+/** Signs a bundle vector from its fields and checks every byte; returns the verified bundle. */
+function replayBundle(b: Json): P.Bundle {
+  const header = headerFrom(b);
+  assert.equal(toHex(P.bundleHeaderToBytes(header)), b.header);
+  const entries = b.entries_in.map(fromHex);
+  const authorityEntries = b.authority_entries_in.map(fromHex);
+  assert.deepEqual([...entries].sort(P.compareBytes).map(toHex), b.entries_sorted);
+  assert.deepEqual([...authorityEntries].sort(P.compareBytes).map(toHex), b.authority_entries_sorted);
+  const data = P.signBundle(header, entries, fromHex(AUTH.sign_seed), fromHex(AUTH.sign_key), authorityEntries);
+  assert.equal(toHex(data), b.bytes);
+  assert.equal(data.length, b.length);
+  assert.equal(toHex(P.sha256(data.subarray(0, data.length - 64))), b.body_sha256);
+  assert.equal(toHex(data.subarray(data.length - 64)), b.signature);
+  const bundle = P.verifyBundle(fromHex(b.bytes), authority, -1n);
+  assert.deepEqual(bundle.header, header);
+  assert.equal(bundle.public.count, b.count);
+  assert.equal(bundle.authority.count, b.authority_count);
+  for (const [section, sorted] of [
+    [P.lookupPublic, b.entries_sorted],
+    [P.lookupAuthority, b.authority_entries_sorted],
+  ] as [(b: P.Bundle, t: Uint8Array) => Uint8Array[], string[]][]) {
+    for (const e of sorted) {
+      const found = section(bundle, fromHex(e.slice(0, 32))).map(toHex);
+      assert.deepEqual(found, sorted.filter((x) => x.slice(0, 32) === e.slice(0, 32)));
     }
-    assert.deepEqual(P.lookup(bundle, new Uint8Array(16)), []);
-    assert.deepEqual(P.lookup(bundle, new Uint8Array(16).fill(255)), []);
-    assert.throws(() => P.verifyBundle(data, authority, BigInt(b.sequence)), P.VerificationError);
   }
+  assert.deepEqual(P.lookup(bundle, new Uint8Array(16)), []);
+  assert.deepEqual(P.lookup(bundle, new Uint8Array(16).fill(255)), []);
+  assert.throws(() => P.verifyBundle(data, authority, BigInt(b.sequence)), P.VerificationError);
+  return bundle;
+}
+
+test("§8 bundles: header, both sections, body hash, signature, bytes; verified and looked up in place", () => {
+  assert.equal(VECTORS.bundles.length, 2);
+  for (const b of VECTORS.bundles) replayBundle(b);
 });
 
 test("§7 revoked stay: the entries bundle 6 carries", () => {
@@ -261,4 +328,53 @@ test("§14 configuration: signed message and signature, verified then parsed", (
   const tampered = payload.slice();
   tampered[5]! ^= 1;
   assert.throws(() => P.verifyConfig(tampered, fromHex(c.signature), authority), P.VerificationError);
+});
+
+test("§11 trace errors: each sealed trace refused with VerificationError", () => {
+  assert.ok(VECTORS.trace_errors.length >= 4);
+  for (const t of VECTORS.trace_errors) {
+    assert.equal(toHex(P.sealedBoxOpen(fromHex(AUTH.seal_secret), fromHex(t.sealed))), t.plaintext, t.case);
+    assert.throws(() => P.openTrace(fromHex(t.sealed), fromHex(AUTH.seal_secret)), P.VerificationError, t.case);
+  }
+  assert.throws(() => P.tracePlaintext([]), P.PlacecodeError);
+});
+
+test("§12 matching rules: sections, claims after the bundle, the level shown, a bundle's own revocation", () => {
+  assert.ok(VECTORS.matching_rules.length >= 5);
+  for (const rule of VECTORS.matching_rules) {
+    const visits = rule.diary.map((d: Json) => {
+      const visit = replayStay(d);
+      checkVisit(visit, d.visit);
+      return visit;
+    });
+    const bundles = rule.bundles.map(replayBundle);
+    for (const r of rule.results) {
+      const policy: P.Policy = { warnLevels: new Set(r.warn_levels), minOverlapMinutes: r.min_overlap_minutes };
+      const found = P.match(visits, bundles, policy).map((e) => ({
+        first_hour: e.firstSlot.hour,
+        level: e.level,
+        message: e.message,
+        overlap_minutes: e.overlapMinutes,
+        visit: visits.indexOf(e.visit),
+      }));
+      assert.deepEqual(found, r.exposures, `${rule.case}: ${r.policy}`);
+    }
+  }
+});
+
+test("§14 configuration reading: freshness, another protocol, bad values", () => {
+  assert.ok(VECTORS.config_reading.length >= 7);
+  for (const c of VECTORS.config_reading) {
+    const read = () => P.readConfig(fromHex(c.payload), fromHex(c.signature), authority, c.held_issued_at);
+    if (c.error === undefined) {
+      assert.equal(read().issuedAt, c.issued_at, c.case);
+    } else {
+      assert.throws(read, (e: unknown) => {
+        assert.ok(e instanceof P.PlacecodeError, c.case);
+        assert.equal(e.name, c.error, c.case);
+        if (c.message !== undefined) assert.equal(e.message, c.message, c.case);
+        return true;
+      });
+    }
+  }
 });

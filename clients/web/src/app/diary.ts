@@ -15,6 +15,7 @@ import {
   scanMeaning,
   toHex,
   venueCodeFromUrl,
+  codeBoundKey,
   venueCodeToUrl,
   type CheckIn,
   type PresenceProof,
@@ -140,7 +141,8 @@ const proofFromJson = (p: ProofJson): PresenceProof => ({ epoch: p.epoch, signat
 export function checkInOf(state: DiaryState): CheckIn | null {
   const doc = state.checkIn;
   if (doc === null) return null;
-  return { code: venueCodeFromUrl(doc.code), enteredAt: doc.enteredAt, proofs: doc.proofs.map(proofFromJson) };
+  const code = venueCodeFromUrl(doc.code);
+  return { code, boundKey: codeBoundKey(code), enteredAt: doc.enteredAt, proofs: doc.proofs.map(proofFromJson) };
 }
 
 export function visitOf(doc: VisitJson): Visit {

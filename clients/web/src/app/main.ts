@@ -176,7 +176,7 @@ function tick(app: App): void {
   const code = document.getElementById("verification-code");
   if (stay !== null && code !== null) {
     const digits = liveVerificationCode(stay, current);
-    const shown = `${digits.slice(0, 3)} ${digits.slice(3)}`;
+    const shown = digits === null ? "" : `${digits.slice(0, 3)} ${digits.slice(3)}`;
     if (code.textContent !== shown) code.textContent = shown;
   }
 }
@@ -297,7 +297,7 @@ function stayCard(app: App): HTMLElement {
       "div",
       { class: "verify" },
       el("p", { id: "verify-label", class: "overline" }, t(app, "verificationCode")),
-      el("p", { id: "verification-code", class: "digits", "aria-describedby": "verify-help" }, `${digits.slice(0, 3)} ${digits.slice(3)}`),
+      el("p", { id: "verification-code", class: "digits", "aria-describedby": "verify-help" }, digits === null ? "" : `${digits.slice(0, 3)} ${digits.slice(3)}`),
       el("p", { id: "verify-help", class: "hint" }, t(app, "verificationHelp")),
     ),
     el("p", { id: "auto-checkout" }, t(app, "autoCheckout", { time: time(app, autoCheckoutAt(stay)) })),

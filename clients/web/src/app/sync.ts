@@ -24,6 +24,7 @@ import {
   uploadToBytes,
   verifyBundle,
   verifyConfig,
+  readConfig,
   type AuthorityPublicKeys,
   type Bundle,
   type Configuration,
@@ -129,9 +130,11 @@ async function fetchConfig(state: DiaryState): Promise<Configuration> {
   const named = namedAuthority(payload);
   const pinned = pinnedAuthority(state);
   if (pinned !== null && toHex(pinned.signKey) !== toHex(named.signKey)) throw new RejectedError("authority-changed");
+  // Freshness (protocol §14): never a configuration older than the one held.
+  const held = pinned !== null && state.config !== null ? storedConfig(state)?.issuedAt ?? null : null;
   let config: Configuration;
   try {
-    config = verifyConfig(payload, signature, named);
+    config = readConfig(payload, signature, named, held);
   } catch {
     throw new RejectedError("config-unsigned");
   }

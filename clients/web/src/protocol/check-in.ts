@@ -5,17 +5,18 @@
 import { CodeError, PlacecodeError } from "./errors.js";
 import { hkdf, hmac } from "./primitives.js";
 import { bytes, concat, equalBytes, readU64, requireLength, u32 } from "./wire.js";
-import { KIND_SCREEN, SECRET_BYTES, codeId, type CodeKind } from "./venue-keys.js";
+import { KIND_SCREEN, SECRET_BYTES, boundKey, codeId, type CodeKind } from "./venue-keys.js";
 import {
   EPOCH_SECONDS,
   MAX_CLOCK_SKEW_SECONDS,
   MAX_CODE_AGE_SECONDS,
-  epochOf,
+  checkProof,
   verifyPresenceProof,
   type PresenceProof,
 } from "./presence-proofs.js";
 import type { VenueCode } from "./qr-payload.js";
 
+export { BIND_LABEL } from "./venue-keys.js";
 export const TAG_LABEL = bytes("placecode/1 tag");
 export const ENTRY_KEY_LABEL = bytes("placecode/1 entry");
 export const VERIFY_LABEL = bytes("placecode/1 verify");
@@ -23,23 +24,34 @@ export const TAG_BYTES = 16;
 export const VERIFY_DIGITS = 6;
 export const HOUR_SECONDS = 3600;
 
-/** `hour_tag(C, h) = HMAC(C, TAG_LABEL || u32 h)[:16]`. */
-export function hourTag(codeKey: Uint8Array, hour: number): Uint8Array {
-  requireLength(codeKey, SECRET_BYTES, "code key");
-  return hmac(codeKey, TAG_LABEL, u32(hour)).slice(0, TAG_BYTES);
+/** `hour_tag(K, h) = HMAC(K, TAG_LABEL || u32 h)[:16]`, K the bound key. */
+export function hourTag(bound: Uint8Array, hour: number): Uint8Array {
+  requireLength(bound, SECRET_BYTES, "bound key");
+  return hmac(bound, TAG_LABEL, u32(hour)).slice(0, TAG_BYTES);
 }
 
-/** `entry_key(C, h) = HKDF(C, ENTRY_KEY_LABEL || u32 h, 32)`. */
-export function entryKey(codeKey: Uint8Array, hour: number): Uint8Array {
-  requireLength(codeKey, SECRET_BYTES, "code key");
-  return hkdf(codeKey, concat(ENTRY_KEY_LABEL, u32(hour)), 32);
+/** `entry_key(K, h) = HKDF(K, ENTRY_KEY_LABEL || u32 h, 32)`. */
+export function entryKey(bound: Uint8Array, hour: number): Uint8Array {
+  requireLength(bound, SECRET_BYTES, "bound key");
+  return hkdf(bound, concat(ENTRY_KEY_LABEL, u32(hour)), 32);
 }
 
-/** `verification_code(C, e)`: six decimal digits, zero-padded. */
-export function verificationCode(codeKey: Uint8Array, epoch: number): string {
-  requireLength(codeKey, SECRET_BYTES, "code key");
-  const mac = hmac(codeKey, VERIFY_LABEL, u32(epoch));
+/**
+ * `verification_code(K, proof)`: `HMAC(K, VERIFY_LABEL || u32 e || sig)[:8]` as a
+ * big-endian integer mod 10^6, six decimal digits. A screen shows it under its
+ * QR code; it depends on the venue's signature of the epoch, which only the live
+ * screen gives out.
+ */
+export function verificationCode(bound: Uint8Array, proof: PresenceProof): string {
+  requireLength(bound, SECRET_BYTES, "bound key");
+  checkProof(proof);
+  const mac = hmac(bound, VERIFY_LABEL, u32(proof.epoch), proof.signature);
   return (readU64(mac, 0) % 1_000_000n).toString().padStart(VERIFY_DIGITS, "0");
+}
+
+/** The bound key of a scanned code (§6). */
+export function codeBoundKey(code: VenueCode): Uint8Array {
+  return boundKey(code.codeKey, code.kind, code.venuePublicKey);
 }
 
 /** One hour of a stay: `(hour, start_minute, end_minute, tag, key)`. */
@@ -71,14 +83,16 @@ export function stayWindows(start: number, end: number): HourWindow[] {
   return out;
 }
 
-/** `slots_for(C, start, end)`: one slot per window, with its tag and key. */
-export function slotsFor(codeKey: Uint8Array, start: number, end: number): Slot[] {
-  return stayWindows(start, end).map((w) => ({ ...w, tag: hourTag(codeKey, w.hour), key: entryKey(codeKey, w.hour) }));
+/** `slots_for(K, start, end)`: one slot per window, with its tag and key. */
+export function slotsFor(bound: Uint8Array, start: number, end: number): Slot[] {
+  return stayWindows(start, end).map((w) => ({ ...w, tag: hourTag(bound, w.hour), key: entryKey(bound, w.hour) }));
 }
 
-/** A stay in progress: the code (with its key) and the proofs kept so far. */
+/** A stay in progress: the code (with its key), its bound key and the proofs kept so far. */
 export interface CheckIn {
   readonly code: VenueCode;
+  /** `bound_key(code)`, derived once at check-in. */
+  readonly boundKey: Uint8Array;
   readonly enteredAt: number;
   /** () for a poster, (entry) or (entry, exit) for a screen. */
   readonly proofs: readonly PresenceProof[];
@@ -98,7 +112,7 @@ export interface Visit {
 }
 
 /** `_check_live`: a screen code must be recent, not from the future, and signed. */
-function checkLive(code: VenueCode, now: number): PresenceProof {
+function checkLive(code: VenueCode, bound: Uint8Array, now: number): PresenceProof {
   const proof = code.proof;
   if (proof === null) throw new CodeError("this code was not signed by the venue: do not use it");
   const started = proof.epoch * EPOCH_SECONDS;
@@ -108,7 +122,7 @@ function checkLive(code: VenueCode, now: number): PresenceProof {
   if (now - started > MAX_CODE_AGE_SECONDS) {
     throw new CodeError("this code expired: scan the live code on the venue's screen");
   }
-  if (!verifyPresenceProof(proof, code.venuePublicKey, codeId(code.codeKey))) {
+  if (!verifyPresenceProof(proof, code.venuePublicKey, codeId(bound))) {
     throw new CodeError("this code was not signed by the venue: do not use it");
   }
   return proof;
@@ -116,18 +130,20 @@ function checkLive(code: VenueCode, now: number): PresenceProof {
 
 /** `check_in(code, now)`: a poster at once; a screen code only if live and signed (CodeError). */
 export function checkIn(code: VenueCode, now: number): CheckIn {
-  if (code.kind === KIND_SCREEN) return { code, enteredAt: now, proofs: [checkLive(code, now)] };
-  return { code, enteredAt: now, proofs: [] };
+  const bound = codeBoundKey(code);
+  if (code.kind === KIND_SCREEN) return { code, boundKey: bound, enteredAt: now, proofs: [checkLive(code, bound, now)] };
+  return { code, boundKey: bound, enteredAt: now, proofs: [] };
 }
 
 /**
- * `CheckIn.rescan(code, now)`: the same code key (constant-time compare) or
- * CodeError; a screen rescan keeps (entry proof, new proof).
+ * `CheckIn.rescan(code, now)`: the same bound key (code key, kind and public key;
+ * constant-time compare) or CodeError; a poster rescan changes nothing, a screen
+ * rescan keeps (entry proof, new proof).
  */
 export function rescan(stay: CheckIn, code: VenueCode, now: number): CheckIn {
-  if (!equalBytes(stay.code.codeKey, code.codeKey)) throw new CodeError("this is not the code you checked in with");
+  if (!isSameCode(stay, code)) throw new CodeError("this is not the code you checked in with");
   if (stay.code.kind !== KIND_SCREEN) return stay;
-  const proof = checkLive(code, now);
+  const proof = checkLive(code, stay.boundKey, now);
   const entry = stay.proofs[0];
   return { ...stay, proofs: entry === undefined ? [proof] : [entry, proof] };
 }
@@ -137,9 +153,15 @@ export function autoCheckoutAt(stay: CheckIn): number {
   return stay.enteredAt + stay.code.stayMinutes * 60;
 }
 
-/** The verification code a checked-in device shows at `now`. */
-export function liveVerificationCode(stay: CheckIn, now: number): string {
-  return verificationCode(stay.code.codeKey, epochOf(now));
+/**
+ * `CheckIn.verification_code(now)`: the number a checked-in device shows, that of
+ * its latest scanned proof while that proof is at most 90 s old; null after that
+ * and at a poster (nothing to show: the visitor rescans the screen).
+ */
+export function liveVerificationCode(stay: CheckIn, now: number): string | null {
+  const latest = stay.proofs[stay.proofs.length - 1];
+  if (latest === undefined || now - latest.epoch * EPOCH_SECONDS > MAX_CODE_AGE_SECONDS) return null;
+  return verificationCode(stay.boundKey, latest);
 }
 
 /** `check_out(left_at)`: the Visit the device keeps; the code key is not in it. */
@@ -152,17 +174,23 @@ export function checkOut(stay: CheckIn, leftAt: number): Visit {
     category: code.category,
     kind: code.kind,
     venuePublicKey: code.venuePublicKey,
-    codeId: codeId(code.codeKey),
+    codeId: codeId(stay.boundKey),
     enteredAt: stay.enteredAt,
     leftAt: left,
-    slots: slotsFor(code.codeKey, stay.enteredAt, left),
+    slots: slotsFor(stay.boundKey, stay.enteredAt, left),
     proofs: stay.proofs,
   };
 }
 
-/** Whether `code` is the code checked in with (constant-time compare of the code keys). */
+/** Whether `code` is the code checked in with: the same bound key (constant-time compare). */
 export function isSameCode(stay: CheckIn, code: VenueCode): boolean {
-  return equalBytes(stay.code.codeKey, code.codeKey);
+  let bound: Uint8Array;
+  try {
+    bound = codeBoundKey(code);
+  } catch {
+    return false;
+  }
+  return equalBytes(stay.boundKey, bound);
 }
 
 /**

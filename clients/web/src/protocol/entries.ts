@@ -3,7 +3,7 @@
  * the plaintext an evidence level, a window and its evidence.
  */
 import { PlacecodeError, VerificationError, opaque } from "./errors.js";
-import { aesGcmOpen, aesGcmSeal, ed25519Verify, SIGNATURE_BYTES, type RandomBytes } from "./primitives.js";
+import { aesGcmOpen, aesGcmSeal, ed25519Verify, validPublicKey, SIGNATURE_BYTES, type RandomBytes } from "./primitives.js";
 import { Reader, bytes, concat, requireLength, toHex, u32, u8, validWindow } from "./wire.js";
 import { TAG_BYTES, type Slot, type Visit } from "./check-in.js";
 import {
@@ -12,7 +12,7 @@ import {
   MAX_PROOFS,
   SINGLE_PROOF_SPAN_SECONDS,
   checkProof,
-  verifyPresenceProof,
+  presenceMessage,
   type PresenceProof,
 } from "./presence-proofs.js";
 
@@ -129,37 +129,52 @@ export function proofCoverage(proofs: readonly PresenceProof[]): [number, number
 }
 
 /**
- * Remembers presence-proof verifications for one visit: several entries (one per
- * hour, up to three per hour) carry the same proofs, and Ed25519 verification is
- * the costly part of matching. Keyed by epoch and signature; one cache per visit.
+ * What matching learns once per visit: whether its venue key is a
+ * `valid_public_key` (§2), and the presence proofs already verified. Several
+ * entries (one per hour, up to three per hour) carry the same proofs, and Ed25519
+ * is the costly part of matching. One context per visit.
  */
-export type ProofCache = Map<string, boolean>;
+export interface EvidenceContext {
+  /** Whether the venue key is valid, once asked (checked lazily: most visits never need it). */
+  keyValid: boolean | undefined;
+  readonly proofs: Map<string, boolean>;
+}
 
-function proofValid(p: PresenceProof, visit: Visit, cache: ProofCache | undefined): boolean {
-  if (cache === undefined) return verifyPresenceProof(p, visit.venuePublicKey, visit.codeId);
+export function evidenceContext(_visit: Visit): EvidenceContext {
+  return { keyValid: undefined, proofs: new Map() };
+}
+
+function keyValid(visit: Visit, ctx: EvidenceContext): boolean {
+  if (ctx.keyValid === undefined) ctx.keyValid = validPublicKey(visit.venuePublicKey);
+  return ctx.keyValid;
+}
+
+function proofValid(p: PresenceProof, visit: Visit, ctx: EvidenceContext): boolean {
   const key = `${p.epoch}:${toHex(p.signature)}`;
-  let ok = cache.get(key);
+  let ok = ctx.proofs.get(key);
   if (ok === undefined) {
-    ok = verifyPresenceProof(p, visit.venuePublicKey, visit.codeId);
-    cache.set(key, ok);
+    ok = ed25519Verify(visit.venuePublicKey, presenceMessage(visit.codeId, p.epoch), p.signature);
+    ctx.proofs.set(key, ok);
   }
   return ok;
 }
 
 /**
  * `evidence_holds(content, slot, visit)`: the entry's evidence checked against the
- * device's own visit. `cache`, if given, must belong to this visit alone.
+ * device's own visit, under its venue key only if that key is a `valid_public_key`.
+ * `ctx`, if given, must come from {@link evidenceContext} of this visit.
  */
-export function evidenceHolds(content: EntryContent, slot: Slot, visit: Visit, cache?: ProofCache): boolean {
+export function evidenceHolds(content: EntryContent, slot: Slot, visit: Visit, ctx: EvidenceContext = evidenceContext(visit)): boolean {
   if (content.level === VENUE_CONFIRMED) {
     return (
       content.venueSignature !== null &&
+      keyValid(visit, ctx) &&
       ed25519Verify(visit.venuePublicKey, confirmMessage(slot.tag, content.startMinute, content.endMinute), content.venueSignature)
     );
   }
   if (content.level === PRESENCE_PROVEN) {
-    if (content.proofs.length === 0) return false;
-    for (const p of content.proofs) if (!proofValid(p, visit, cache)) return false;
+    if (content.proofs.length === 0 || !keyValid(visit, ctx)) return false;
+    for (const p of content.proofs) if (!proofValid(p, visit, ctx)) return false;
     const [lo, hi] = proofCoverage(content.proofs);
     return lo <= 60 * slot.hour + content.startMinute && 60 * slot.hour + content.endMinute <= hi;
   }

@@ -1,5 +1,5 @@
 /** §5 Presence proofs: a screen code's signature over its code id and a 30-second epoch. */
-import { ed25519Verify } from "./primitives.js";
+import { ed25519Verify, validPublicKey } from "./primitives.js";
 import { bytes, concat, u32 } from "./wire.js";
 import { signWithCode, type CodeKeys } from "./venue-keys.js";
 import { PlacecodeError } from "./errors.js";
@@ -33,10 +33,18 @@ export function presenceProof(keys: CodeKeys, epoch: number): PresenceProof {
   return { epoch, signature: signWithCode(keys, presenceMessage(keys.codeId, epoch)) };
 }
 
-/** `PresenceProof.verify(venue_public_key, code_id)`: RFC 8032 verification; true or false. */
+/**
+ * `PresenceProof.verify(venue_public_key, code_id)`: Ed25519 as §2 pins it; false
+ * at once under a venue key that is not `valid_public_key`.
+ */
 export function verifyPresenceProof(proof: PresenceProof, venuePublicKey: Uint8Array, codeId: Uint8Array): boolean {
   if (!Number.isInteger(proof.epoch) || proof.epoch < 0 || proof.epoch > 0xffffffff) return false;
-  return ed25519Verify(venuePublicKey, presenceMessage(codeId, proof.epoch), proof.signature);
+  return verifyVenueSignature(venuePublicKey, presenceMessage(codeId, proof.epoch), proof.signature);
+}
+
+/** A venue key comes from an unauthenticated QR code: verify only under a `valid_public_key` (§2 rule 1). */
+export function verifyVenueSignature(venuePublicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  return validPublicKey(venuePublicKey) && ed25519Verify(venuePublicKey, message, signature);
 }
 
 /** Throws the base error unless the proof fits the wire (a sender's programming error). */

@@ -7,10 +7,14 @@ import { DecodeError, PlacecodeError } from "./errors.js";
 import { MAX_KNOWN_FUTURE_VERSION, PROTOCOL_VERSION } from "./versioning.js";
 import { KIND_POSTER, KIND_SCREEN, SECRET_BYTES, type CodeKind } from "./venue-keys.js";
 import { checkProof, type PresenceProof } from "./presence-proofs.js";
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from "./primitives.js";
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, validPublicKey } from "./primitives.js";
 import { Reader, bytes, concat, decodeUtf8, requireLength, u16, u32, u8 } from "./wire.js";
 
-export const QR_URL_PREFIX = "HTTPS://PLACECODE.APP/V#";
+/** The check-in URL of codes made without a deployment's: no deployment serves it (the vectors use it). */
+export const DEFAULT_CHECKIN_URL = "HTTPS://PLACECODE.APP/V";
+export const QR_URL_PREFIX = DEFAULT_CHECKIN_URL + "#";
+/** Where a deployment serves its web client, under its public URL. */
+export const CHECKIN_PATH = "/C";
 export const MAX_NAME_BYTES = 40;
 export const MIN_PAYLOAD_BYTES = 70; // 1 + 1 + 32 + 32 + 1 + 2 + 1
 export const MAX_STAY_MINUTES = 720;
@@ -58,6 +62,7 @@ export interface VenueCode {
 
 const NOT_OURS = "this is not a placecode QR code";
 const TRUNCATED = "this placecode QR code is truncated";
+const INVALID_KEY = "this placecode QR code carries an invalid venue key: do not use it";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -139,12 +144,30 @@ export function venueCodeToBytes(code: VenueCode): Uint8Array {
   return concat(...parts);
 }
 
-/** `VenueCode.to_url()`: `prefix || base32(payload)`; the prefix ends with `#`. */
-export function venueCodeToUrl(code: VenueCode, prefix: string = QR_URL_PREFIX): string {
-  if (!prefix.endsWith("#") || prefix.indexOf("#") !== prefix.length - 1) {
-    throw new PlacecodeError("the URL prefix must end with its only '#'");
+/**
+ * `VenueCode.to_url(checkin_url)`: `checkin_url || "#" || base32(payload)`. Refuses
+ * (base Error) a check-in URL that does not start with `http://` or `https://`
+ * (ASCII-case-insensitively) or that holds a space, `#`, `?` or a non-ASCII character.
+ */
+export function venueCodeToUrl(code: VenueCode, checkinUrl: string = DEFAULT_CHECKIN_URL): string {
+  if (!/^https?:\/\//i.test(checkinUrl) || /[ #?]|[^\x00-\x7f]/.test(checkinUrl)) {
+    throw new PlacecodeError(`not a check-in URL: ${checkinUrl}`);
   }
-  return prefix + base32Encode(venueCodeToBytes(code));
+  return checkinUrl + "#" + base32Encode(venueCodeToBytes(code));
+}
+
+/**
+ * `checkin_url(public_url)`: where a deployment's codes point, its scheme and host
+ * (with any port) in upper case (what QR alphanumeric mode holds), the path as it
+ * is without a trailing `/`, then `/C`. Refuses (base Error) anything but
+ * `http(s)://host[:port][/path]`: user info, a query, a fragment, a space, a
+ * control or a non-ASCII character.
+ */
+export function checkinUrl(publicUrl: string): string {
+  const m = /^(https?):\/\/([^/?#@:\s]+(?::[0-9]{1,5})?)(\/[^?#\s]*)?$/i.exec(publicUrl);
+  if (m === null || /[^\x21-\x7e]/.test(publicUrl)) throw new PlacecodeError(`not a public URL of the form http(s)://host[:port][/path]: ${publicUrl}`);
+  const [, scheme, host, path] = m as unknown as [string, string, string, string | undefined];
+  return `${scheme.toUpperCase()}://${host.toUpperCase()}${(path ?? "").replace(/\/+$/, "")}${CHECKIN_PATH}`;
 }
 
 /** `VenueCode.from_bytes`: parses a payload, in the spec's order of checks. */
@@ -163,6 +186,7 @@ export function venueCodeFromBytes(payload: Uint8Array): VenueCode {
   r.take(2);
   const codeKey = r.take(SECRET_BYTES).slice();
   const venuePublicKey = r.take(PUBLIC_KEY_BYTES).slice();
+  if (!validPublicKey(venuePublicKey)) throw new DecodeError(INVALID_KEY);
   const category = r.u8();
   const stayMinutes = r.u16();
   const nameLength = r.u8();
@@ -184,8 +208,8 @@ export function venueCodeFromBytes(payload: Uint8Array): VenueCode {
   return { kind, codeKey, venuePublicKey, category, stayMinutes, name, proof };
 }
 
-/** White space stripped around a scanned text (step 1). */
-const EDGE_WHITESPACE = /^[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+/** ASCII white space stripped around a scanned text (step 1): space, tab, LF, VT, FF, CR. */
+const EDGE_WHITESPACE = /^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g;
 
 /**
  * `VenueCode.from_url`: parses the text (or the bytes) a scanner returned.
@@ -206,7 +230,7 @@ export function venueCodeFromUrl(scanned: string | Uint8Array): VenueCode {
   const hash = text.indexOf("#");
   if (hash < 0) throw new DecodeError(NOT_OURS);
   if (!/^https?:\/\//i.test(text.slice(0, hash))) throw new DecodeError(NOT_OURS);
-  const fragment = text.slice(hash + 1).toUpperCase();
-  if (!/^[A-Z0-9]+$/.test(fragment)) throw new DecodeError(NOT_OURS);
-  return venueCodeFromBytes(base32Decode(fragment));
+  const fragment = text.slice(hash + 1);
+  if (!/^[A-Za-z0-9]+$/.test(fragment)) throw new DecodeError(NOT_OURS);
+  return venueCodeFromBytes(base32Decode(fragment.toUpperCase()));
 }

@@ -71,10 +71,10 @@ export function confirmWindow(
       if (w.hour % 24 < MAX_STAY_MINUTES / 60 && d > 0) codes.push(codeKeys(venueSecret, KIND_SCREEN, d - 1));
     }
     for (const c of codes) {
-      const tag = hourTag(c.codeKey, w.hour);
+      const tag = hourTag(c.boundKey, w.hour);
       out.push({
         tag,
-        key: entryKey(c.codeKey, w.hour),
+        key: entryKey(c.boundKey, w.hour),
         hour: w.hour,
         startMinute: w.startMinute,
         endMinute: w.endMinute,
@@ -85,8 +85,9 @@ export function confirmWindow(
   return out;
 }
 
-/** The trace plaintext: `u8 1 || slot_0 || slot_1 || ...`. */
+/** The trace plaintext: `u8 1 || slot_0 || slot_1 || ...`, at least one slot. */
 export function tracePlaintext(slots: readonly ConfirmedSlot[]): Uint8Array {
+  if (slots.length === 0) throw new PlacecodeError("a trace carries at least one slot");
   return concat(u8(PROTOCOL_VERSION), ...slots.map(confirmedSlotToBytes));
 }
 
@@ -96,12 +97,12 @@ export function sealTrace(slots: readonly ConfirmedSlot[], authority: AuthorityP
   return sealedBox(authority.sealKey, tracePlaintext(slots), ephemeralSecret);
 }
 
-/** `open_trace(sealed, keys)`: every failure throws VerificationError. */
+/** `open_trace(sealed, keys)`: version 1 and at least one whole slot; every failure throws VerificationError. */
 export function openTrace(sealed: Uint8Array, sealSecret: Uint8Array): ConfirmedSlot[] {
   const plaintext = opaque(() => sealedBoxOpen(sealSecret, sealed));
   return opaque(() => {
     if (plaintext.length === 0 || plaintext[0] !== PROTOCOL_VERSION) throw new VerificationError();
-    if ((plaintext.length - 1) % CONFIRMED_SLOT_BYTES !== 0) throw new VerificationError();
+    if (plaintext.length === 1 || (plaintext.length - 1) % CONFIRMED_SLOT_BYTES !== 0) throw new VerificationError();
     const out: ConfirmedSlot[] = [];
     for (let at = 1; at < plaintext.length; at += CONFIRMED_SLOT_BYTES) {
       out.push(confirmedSlotFromBytes(plaintext.subarray(at, at + CONFIRMED_SLOT_BYTES)));
