@@ -176,7 +176,7 @@ def test_a_case_reports_another_phone_is_warned_and_asks_to_be_contacted(
         page.click("#warnings button[type=submit]")
         page.wait_for_selector("#notice:text('The health authority may contact you')")
 
-        inbox = staff(service).consent_inbox()
+        inbox = list(staff(service).consent_inbox())
         assert len(inbox) == 1
         opened = crypto.open_consent(inbox[0][2], service.sealing)
         assert opened.contact == details
