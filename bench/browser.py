@@ -33,6 +33,7 @@ from placecode.service import admin, create_app
 from placecode.service.config import defaults
 from placecode.service.keys import init_keys
 from placecode.service.logs import QuietRequestHandler
+from placecode.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 from ._results import record
 
@@ -40,15 +41,6 @@ WEB = Path(__file__).resolve().parent.parent / "clients" / "web"
 #: what the page loads on its first visit, service worker included
 FIRST_LOAD = ("index.html", "app.js", "app.css", "manifest.webmanifest", "icon.svg", "sw.js")
 CHECKINS = 20
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _first_load_kb(dist: Path) -> float:
@@ -121,7 +113,7 @@ def run() -> dict[str, float | int]:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS)
                 )
                 figures: dict[str, float | int] = {
                     "web_first_load_kb_gz": _first_load_kb(dist),

@@ -22,22 +22,12 @@ from placecode.service import admin, create_app
 from placecode.service.config import defaults
 from placecode.service.keys import SEALING_KEY, init_keys
 from placecode.service.logs import QuietRequestHandler
+from placecode.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "clients" / "web"
-CHROMIUM = Path("/usr/bin/chromium")
 #: where the run leaves its screenshots (gitignored)
 SHOTS = ROOT / "test-output" / "web"
-#: the flags every browser here runs with: no sandbox (root in CI), nothing phoning home
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: a small phone, held in one hand
 PHONE = {"width": 360, "height": 740}
 
@@ -115,7 +105,7 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS)
         )
         yield chromium
         chromium.close()
