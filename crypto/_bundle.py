@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -334,7 +335,19 @@ def _overlap(slots: list[list[_Window]], level: int) -> int:
     return sum(union_length([(w.lo, w.hi) for w in ws if w.level <= level]) for ws in slots)
 
 
-def match(visits: Iterable[Visit], bundles: Sequence[Bundle], policy: Policy) -> list[Exposure]:
+class Published(Protocol):
+    """§12 What matching reads of a bundle: a verified :class:`Bundle`, or a
+    ``ShardedBundle`` (§18), which answers for the tags of the shards it holds."""
+
+    @property
+    def header(self) -> BundleHeader: ...
+
+    def lookup_authority(self, tag: bytes) -> list[bytes]: ...
+
+    def lookup_public(self, tag: bytes) -> list[bytes]: ...
+
+
+def match(visits: Iterable[Visit], bundles: Sequence[Published], policy: Policy) -> list[Exposure]:
     """§12 A device's exposures: its visits against every verified bundle it holds.
 
     An entry is ignored when a bundle of a higher sequence revokes its tag, a

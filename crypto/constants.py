@@ -142,3 +142,24 @@ MAX_UPLOAD_ENTRIES: Final = (UPLOAD_BYTES - UPLOAD_HEAD_BYTES) // (1 + MIN_ENTRY
 
 #: §14 Configuration: signature prefix of the authority's signed configuration.
 CONFIG_LABEL: Final = b"placecode/1 config"
+
+#: §18 Compact index and shards: the four bytes every index and every shard starts with.
+INDEX_MAGIC: Final = b"PCI\x01"
+SHARD_MAGIC: Final = b"PCS\x01"
+#: §18 Compact index and shards: signature prefixes of an index and of a shard.
+INDEX_LABEL: Final = b"placecode/1 index"
+SHARD_LABEL: Final = b"placecode/1 shard"
+#: §18 Compact index and shards: bytes of the tag prefix that shard boundaries name.
+PREFIX_BYTES: Final = 4
+#: §18 Compact index and shards: bytes of an index's salt, of its filter's seed.
+SALT_BYTES: Final = 8
+#: §18 Compact index and shards: the binary fuse filter's segment length is a power
+#: of two between these (FastFilter's ``binary_fuse8_allocate`` caps it at 2^18).
+MIN_SEGMENT_LENGTH: Final = 4
+MAX_SEGMENT_LENGTH: Final = 262144
+#: §18 Compact index and shards: the filter's three positions span this many segments.
+FUSE_ARITY: Final = 3
+#: §18 Compact index and shards: the configuration's defaults (§14) for the fewest
+#: entries of a shard (k) and the shards a device fetches of every index (F).
+DEFAULT_SHARD_MIN_ENTRIES: Final = 128
+DEFAULT_SHARD_FETCHES: Final = 4

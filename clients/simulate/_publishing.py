@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -168,10 +167,12 @@ def publish(run: Run, d: int, t1: int) -> None:
 class IndexFigures:
     """What the index path (docs/protocol.md §18) publishes for one bundle, by size.
 
-    Computed from the sizes the spec gives: the index (the bundle's header, the
-    shard boundaries, a salt, a binary fuse filter with 8-bit fingerprints sized
-    as the library sizes it, a signature), and the shards (runs of at least
-    ``k`` entries cut where the 4-byte tag prefix changes, each signed).
+    Computed by the protocol's own sizing (``crypto.index_bytes``,
+    ``crypto.shard_cuts``, ``crypto.SHARD_OVERHEAD``): the index (the bundle's
+    header, the shard boundaries, a salt, a binary fuse filter with 8-bit
+    fingerprints sized as the pinned library sizes it, a signature), and the
+    shards (runs of at least ``k`` entries cut where the 4-byte tag prefix
+    changes, each signed).
     """
 
     entries: int
@@ -184,50 +185,21 @@ class IndexFigures:
         return bisect.bisect_right(self.boundaries, int.from_bytes(tag[:4], "big"))
 
 
-def fuse_filter_bytes(keys: int) -> int:
-    """Bytes of a 3-wise binary fuse filter of 8-bit fingerprints: fields and fingerprints.
-
-    The sizing of FastFilter's ``binary_fuse8_allocate``, which the spec names.
-    """
-    keys = max(keys, 2)
-    length = min(1 << int(math.floor(math.log(keys) / math.log(3.33) + 2.25)), 1 << 18)
-    factor = max(1.125, 0.875 + 0.25 * math.log(1e6) / math.log(keys))
-    capacity = round(keys * factor)
-    segments = (capacity + length - 1) // length - 2
-    array_length = (segments + 2) * length
-    segments = (array_length + length - 1) // length
-    segments = 1 if segments <= 2 else segments - 2
-    return 16 + (segments + 2) * length
-
-
-def shard_cuts(prefixes: list[int], k: int) -> list[int]:
-    """Where shards after the first begin (docs/protocol.md §18, ``shard_cuts``)."""
-    n, cuts, i = len(prefixes), [], k
-    while i < n:
-        while i < n and prefixes[i] == prefixes[i - 1]:
-            i += 1
-        if i >= n:
-            break
-        cuts.append(i)
-        i += k
-    if cuts and n - cuts[-1] < k:
-        cuts.pop()
-    return cuts
-
-
 def index_figures(
     header: BundleHeader, tags: list[bytes], lengths: list[int], cfg: Config
 ) -> IndexFigures:
     """The sizes of one bundle's index and shards; ``tags`` sorted, ``lengths`` any order."""
     prefixes = [int.from_bytes(t[:4], "big") for t in tags]
-    cuts = shard_cuts(prefixes, cfg.shard_min_entries)
+    cuts = crypto.shard_cuts(prefixes, cfg.shard_min_entries)
     head = len(header.to_bytes())
-    index_bytes = 4 + head + 4 + 4 + 4 + 4 * len(cuts) + 8 + fuse_filter_bytes(len(set(tags))) + 64
+    # the real sizing of docs/protocol.md §15 and §18: one key per distinct tag
+    keys = len({crypto.filter_key(t, 0) for t in tags})
+    index_bytes = crypto.index_bytes(head, len(cuts) + 1, keys)
     # entries' lengths in sorted order are not known here; a shard's size is its
     # share of the bundle's bytes, which is what a fetch costs on average
     mean = sum(lengths) / len(lengths) if lengths else 0.0
     bounds = [0, *cuts, len(tags)]
-    shard_head = 4 + c.KEY_ID_BYTES + 8 + 4 + 4 + 4 + c.SIGNATURE_BYTES
+    shard_head = crypto.SHARD_OVERHEAD
     shard_bytes = tuple(
         shard_head + round((hi - lo) * (mean + 4))
         for lo, hi in zip(bounds, bounds[1:], strict=False)

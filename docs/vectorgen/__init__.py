@@ -28,6 +28,7 @@ from . import (
     s12_rules,
     s13_upload,
     s14_config,
+    s18_index,
 )
 from .common import Context
 
@@ -48,6 +49,7 @@ SECTIONS: tuple[Callable[[Context], None], ...] = (
     s13_upload.build,
     s14_config.build,
     s12_rules.build,
+    s18_index.build,
 )
 
 DESCRIPTION = (

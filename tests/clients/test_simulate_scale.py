@@ -15,7 +15,7 @@ from placecode import crypto
 from placecode.cli import main
 from placecode.clients.simulate import Config, Result, dask_map, simulate
 from placecode.clients.simulate._partitions import partition_configs, run_partition
-from placecode.clients.simulate._publishing import fuse_filter_bytes, shard_cuts
+from placecode.crypto import fuse8_bytes, shard_cuts
 
 TIMINGS = {"wall_s", "wall_s_by_phase", "match_cpu_s_total", "match_us_per_device_day"}
 TIMINGS |= {"bundle_verify_ms", "policy_rematch_cpu_s"}
@@ -137,5 +137,5 @@ def test_shards_hold_k_entries_and_never_split_a_prefix(prefixes: list[int], k: 
 
 
 def test_the_filter_takes_about_one_byte_and_an_eighth_per_entry() -> None:
-    assert 1.1 < fuse_filter_bytes(10**6) / 10**6 < 1.2
-    assert fuse_filter_bytes(0) > 0
+    assert 1.1 < fuse8_bytes(10**6) / 10**6 < 1.2
+    assert fuse8_bytes(0) > 0

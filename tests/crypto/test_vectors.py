@@ -22,9 +22,12 @@ from placecode.crypto import (
     DecodeError,
     EntryContent,
     EvidenceLevel,
+    Index,
     Policy,
     PresenceProof,
     SealingKey,
+    Shard,
+    ShardedBundle,
     UploadRequest,
     Venue,
     VenueCode,
@@ -34,6 +37,8 @@ from placecode.crypto import (
     code_id,
     confirm_window,
     entry_key,
+    filter_key,
+    fuse8_layout,
     hour_tag,
     key_id,
     match,
@@ -44,6 +49,8 @@ from placecode.crypto import (
     read_config,
     seal_consent,
     seal_entry,
+    shard_cuts,
+    sign_index,
     stay_windows,
     verification_code,
     verify_config,
@@ -460,3 +467,128 @@ def test_config_reading(v: dict[str, Any]) -> None:
             )
         outcomes.append(x.get("error"))
     assert outcomes[:3] == [None, None, "VerificationError"]
+
+
+def _listed(draws: list[str]) -> Any:
+    queue = [h(d) for d in draws]
+
+    def draw(n: int) -> bytes:
+        assert n == 8 and queue, "the fetch plan drew more than the vector holds"
+        return queue.pop(0)
+
+    return draw
+
+
+def test_indexes_verify_query_and_rebuild(v: dict[str, Any]) -> None:
+    keys = authority_keys(v)
+    public = keys.public
+    for name in ("index", "index_large"):
+        x = v[name]
+        data = h(x["bytes"])
+        index = Index.verify(data, public, shard_min_entries=x["shard_min_entries"])
+        assert (
+            index.header.to_bytes().hex() == x["header"] and index.header.sequence == x["sequence"]
+        )
+        assert data[4:].startswith(h(x["header"])) and len(data) == x["length"]
+        assert (index.entry_count, list(index.boundaries)) == (x["entry_count"], x["boundaries"])
+        assert index.salt.to_bytes(8, "big").hex() == x["salt"]
+        for k in x["keys"]:
+            assert filter_key(h(k["tag"]), index.salt).to_bytes(8, "big").hex() == k["key"]
+            assert index.contains(h(k["tag"]))
+        assert hashlib.sha256(data[: -c.SIGNATURE_BYTES]).hexdigest() == x["body_sha256"]
+        assert data[-c.SIGNATURE_BYTES :].hex() == x["signature"]
+        assert (x["segment_length"], x["segment_count"]) == fuse8_layout(len(x["keys"]))
+        assert data[: -c.SIGNATURE_BYTES].endswith(
+            h(x["seed"])
+            + x["segment_length"].to_bytes(4, "big")
+            + x["segment_count"].to_bytes(4, "big")
+            + h(x["fingerprints"])
+        )
+        # the library rebuilds the same bytes from the same inputs
+        header = index.header
+        rebuilt = sign_index(
+            header,
+            [h(e) for e in x["entries"]],
+            keys.signing_key,
+            [h(e) for e in x["authority_entries"]],
+            salt=h(x["salt"]),
+            shard_min_entries=x["shard_min_entries"],
+        )
+        assert rebuilt.index == data
+        assert [s.hex() for s in rebuilt.shards] == [s["bytes"] for s in x["shards"]]
+        for s in x["shards"]:
+            shard = Shard.verify(h(s["bytes"]), public, index, s["number"])
+            assert list(index.shard_range(s["number"])) == s["range"]
+            assert [e.hex() for e in shard.authority_section.entries()] == s["authority_entries"]
+            assert [e.hex() for e in shard.public_section.entries()] == s["entries"]
+        with pytest.raises(VerificationError):
+            Index.verify(data, public, after_sequence=x["sequence"])
+    for q in v["index_large"]["queries"]:
+        index = Index.verify(h(v["index_large"]["bytes"]), public)
+        assert (index.contains(h(q["tag"])), index.shard_of(h(q["tag"]))) == (
+            q["contains"],
+            q["shard"],
+        )
+
+
+def test_fetch_plans_and_sizing(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    for x in v["fetch_plans"]:
+        index = Index.verify(h(v[x["index"]]["bytes"]), public)
+        tags = [h(t) for t in x["tags"]]
+        assert index.hits(tags) == x["hits"]
+        assert index.fetch_plan(tags, x["fetches"], _listed(x["random"])) == x["plan"]
+    for x in v["fuse8_layouts"]:
+        assert fuse8_layout(x["keys"]) == (x["segment_length"], x["segment_count"])
+        assert x["fingerprint_bytes"] == (x["segment_count"] + 2) * x["segment_length"]
+    for x in v["shard_cuts"]:
+        assert shard_cuts(x["prefixes"], x["k"]) == x["cuts"]
+
+
+def test_index_and_shard_refusals(v: dict[str, Any]) -> None:
+    public = authority_public(v)
+    assert len(v["index_errors"]) >= 6 and len(v["shard_errors"]) >= 6
+    for x in v["index_errors"]:
+        with pytest.raises(VerificationError):
+            Index.verify(
+                h(x["bytes"]),
+                public,
+                after_sequence=x["after_sequence"],
+                shard_min_entries=x["shard_min_entries"],
+            )
+    for x in v["shard_errors"]:
+        index = Index.verify(h(v[x["index"]]["bytes"]), public)
+        with pytest.raises(VerificationError):
+            Shard.verify(h(x["bytes"]), public, index, x["number"])
+
+
+def test_matching_on_shards_equals_matching_on_bundles(v: dict[str, Any]) -> None:
+    """§18: the diary matched on the shards the fetch plan picks finds what the bundles find."""
+    keys = authority_keys(v)
+    visits = [replay_stay(step) for step in v["matching"]["diary"]]
+    tags = [s.tag for visit in visits for s in visit.slots]
+    bundles = {x["sequence"]: Bundle.verify(h(x["bytes"]), keys.public) for x in v["bundles"]}
+    sharded = {}
+    for sequence, bundle in bundles.items():
+        signed = sign_index(
+            bundle.header,
+            bundle.public_entries(),
+            keys.signing_key,
+            bundle.authority_entries(),
+            salt=bytes(8),
+            shard_min_entries=2,
+        )
+        index = Index.verify(signed.index, keys.public)
+        plan = index.fetch_plan(tags, 1, lambda n: bytes(n))
+        assert set(index.hits(tags)) <= set(plan)
+        shards = tuple(Shard.verify(signed.shards[n], keys.public, index, n) for n in plan)
+        sharded[sequence] = ShardedBundle(index, shards)
+    for x in v["matching"]["results"]:
+        policy = Policy(
+            frozenset(EvidenceLevel(n) for n in x["warn_levels"]), x["min_overlap_minutes"]
+        )
+        full = match(visits, [bundles[s] for s in x["bundles"]], policy)
+        partial = match(visits, [sharded[s] for s in x["bundles"]], policy)
+        assert [(e.visit, e.slot, e.overlap_minutes, e.level) for e in partial] == [
+            (e.visit, e.slot, e.overlap_minutes, e.level) for e in full
+        ]

@@ -24,6 +24,7 @@ import base64
 import bisect
 import hmac
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -1175,3 +1176,178 @@ def read_config(
     if held_issued_at is not None and issued < held_issued_at:
         raise opaque()
     return Settings(warn, min_overlap, retention, tuple(messages), public_url, issued)
+
+
+# --------------------------------------------------------------------------
+# compact index and shards (§18)
+
+WORD = 2**64
+
+
+def finalize(h: int) -> int:
+    """MurmurHash3's 64-bit finalizer, as §18 prints it (mod 2^64)."""
+    for shift, factor in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
+        h = ((h ^ (h >> shift)) * factor) % WORD
+    return h ^ (h >> 33)
+
+
+def salted_key(tag: bytes, salt: int) -> int:
+    return int.from_bytes(tag[:8], "big") ^ salt
+
+
+def fuse_sizes(n: int) -> tuple[int, int]:
+    """(segment length L, segment count S) for n keys, §18's printed sizing."""
+    span = 4 if n == 0 else min(2 ** math.floor(math.log(n) / math.log(3.33) + 2.25), 262144)
+    room = 0
+    if n > 1:
+        room = math.floor(n * max(1.125, 0.875 + 0.25 * math.log(1000000) / math.log(n)) + 0.5)
+    while span > 256 and -(-room // span) < 34:
+        span //= 2
+    initial = (-(-room // span) - 2) % 2**32
+    segments = -(-(((initial + 2) * span) % 2**32) // span)
+    return span, 1 if segments <= 2 else segments - 2
+
+
+def cut_points(prefixes: Sequence[int], k: int) -> list[int]:
+    n, out, i = len(prefixes), [], k
+    while i < n:
+        while i < n and prefixes[i] == prefixes[i - 1]:
+            i += 1
+        if i >= n:
+            break
+        out.append(i)
+        i += k
+    if out and n - out[-1] < k:
+        out.pop()
+    return out
+
+
+class Filter(NamedTuple):
+    salt: int
+    seed: int
+    span: int  # L
+    segments: int  # S
+    cells: bytes
+
+    def holds(self, tag: bytes) -> bool:
+        h = finalize((salted_key(tag, self.salt) + self.seed) % WORD)
+        print_ = (h ^ (h >> 32)) % 256
+        first = (h * self.segments * self.span) // WORD
+        second = (first + self.span) ^ ((h >> 18) & (self.span - 1))
+        third = (first + 2 * self.span) ^ (h & (self.span - 1))
+        return print_ ^ self.cells[first] ^ self.cells[second] ^ self.cells[third] == 0
+
+
+class Catalogue(NamedTuple):
+    """A verified index."""
+
+    heading: Heading
+    entry_count: int
+    least: int  # k
+    edges: tuple[int, ...]  # boundaries
+    sieve: Filter
+
+    def where(self, tag: bytes) -> int:
+        return bisect.bisect_right(self.edges, int.from_bytes(tag[:4], "big"))
+
+    def span_of(self, number: int) -> tuple[int, int]:
+        ends = (0, *self.edges, 2**32)
+        return ends[number], ends[number + 1]
+
+    @property
+    def shard_total(self) -> int:
+        return len(self.edges) + 1
+
+
+def open_index(data: bytes, authority: Authority, *, after: int = -1, least: int = 1) -> Catalogue:
+    """``Index.verify`` (§18), in the spec's order; every failure is opaque."""
+    if data[:4] != b"PCI\x01" or len(data) < 4 + 64:
+        raise opaque()
+    key_id, heading, header_end = read_heading(data[4:])
+    if not same(key_id, authority.key_id):
+        raise opaque()
+    body = data[:-64]
+    if not ed_holds(authority.sign_key, words("index") + sha256(body), data[-64:], scanned=False):
+        raise opaque()
+    if heading.sequence <= after:
+        raise opaque()
+    at = 4 + header_end
+    if at + 12 > len(body):
+        raise opaque()
+    entry_count, k, total = num(body, at, 4), num(body, at + 4, 4), num(body, at + 8, 4)
+    at += 12
+    if k < 1 or total < 1 or at + 4 * (total - 1) + 24 > len(body):
+        raise opaque()
+    edges = tuple(num(body, at + 4 * i, 4) for i in range(total - 1))
+    at += 4 * (total - 1)
+    if edges and (edges[0] == 0 or any(a >= b for a, b in zip(edges, edges[1:], strict=False))):
+        raise opaque()
+    if total > 1 and total * k > entry_count:
+        raise opaque()
+    salt, seed = num(body, at, 8), num(body, at + 8, 8)
+    span, segments = num(body, at + 16, 4), num(body, at + 20, 4)
+    at += 24
+    if span not in {2**b for b in range(2, 19)} or segments < 1:
+        raise opaque()
+    if at + (segments + 2) * span != len(body):
+        raise opaque()
+    if total > 1 and k < least:
+        raise opaque()
+    return Catalogue(heading, entry_count, k, edges, Filter(salt, seed, span, segments, body[at:]))
+
+
+class Piece(NamedTuple):
+    """A verified shard."""
+
+    sequence: int
+    number: int
+    official: Section
+    public: Section
+
+
+def open_shard(data: bytes, authority: Authority, catalogue: Catalogue, number: int) -> Piece:
+    """``Shard.verify`` (§18), in the spec's order; every failure is opaque."""
+    if len(data) < 24 + 64 or data[:4] != b"PCS\x01" or not same(data[4:12], authority.key_id):
+        raise opaque()
+    body = data[:-64]
+    if not ed_holds(authority.sign_key, words("shard") + sha256(body), data[-64:], scanned=False):
+        raise opaque()
+    sequence, got = num(data, 12, 8), num(data, 20, 4)
+    if sequence != catalogue.heading.sequence or got != number or number >= catalogue.shard_total:
+        raise opaque()
+    view = memoryview(data)
+    official, at = locate_section(view, len(body), 24)
+    public, at = locate_section(view, len(body), at)
+    if at != len(body):
+        raise opaque()
+    lo, hi = catalogue.span_of(number)
+    for part in (official, public):
+        column = TagColumn(view, part.tags_at, part.rows)
+        if any(not lo <= int.from_bytes(tag[:4], "big") < hi for tag in column):
+            raise opaque()
+    if catalogue.shard_total > 1 and official.rows + public.rows < catalogue.least:
+        raise opaque()
+    return Piece(sequence, number, official, public)
+
+
+def pick_below(draw: Callable[[int], bytes], n: int) -> int:
+    ceiling = WORD - WORD % n
+    while True:
+        value = int.from_bytes(draw(8), "big")
+        if value < ceiling:
+            return value % n
+
+
+def plan_fetches(
+    catalogue: Catalogue, tags: Sequence[bytes], fetches: int, draw: Callable[[int], bytes]
+) -> tuple[list[int], list[int]]:
+    """(hit shards, the shards to fetch in order), §18 "Private fetch"."""
+    hit = sorted({catalogue.where(t) for t in tags if catalogue.sieve.holds(t)})
+    chosen = list(hit)
+    while len(chosen) < min(fetches, catalogue.shard_total):
+        rest = [n for n in range(catalogue.shard_total) if n not in chosen]
+        chosen.append(rest[pick_below(draw, len(rest))])
+    for i in range(len(chosen) - 1, 0, -1):
+        j = pick_below(draw, i + 1)
+        chosen[i], chosen[j] = chosen[j], chosen[i]
+    return hit, chosen

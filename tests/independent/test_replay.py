@@ -514,6 +514,143 @@ def replay_config_reading(cases: list[Node]) -> None:
             assert settings.issued_at == case["issued_at"], what
 
 
+# --------------------------------------------------------------------------
+# §18 compact index and shards
+
+
+def replay_index(v: Node) -> pc.Catalogue:
+    """Rebuild every byte but the library's fingerprints, then verify, query and open shards."""
+    header = v.hex("header")
+    key_id, heading, end = pc.read_heading(header)
+    assert end == len(header) and key_id == authority().key_id
+    assert heading.sequence == v["sequence"]
+    official, public = v.hexes("authority_entries"), v.hexes("entries")
+    every = official + public
+    assert v["entry_count"] == len(every)
+    k = v["shard_min_entries"]
+    prefixes = sorted(int.from_bytes(e[:4], "big") for e in every)
+    edges = [prefixes[i] for i in pc.cut_points(prefixes, k)]
+    assert edges == v["boundaries"]
+    salt = int.from_bytes(v.hex("salt"), "big")
+    listed = v["keys"]
+    assert sorted({e[:16] for e in every}) == [x.hex("tag") for x in listed]
+    for x in listed:
+        assert pc.salted_key(x.hex("tag"), salt).to_bytes(8, "big") == x.hex("key")
+    span, segments = pc.fuse_sizes(len(listed))
+    assert (span, segments) == (v["segment_length"], v["segment_count"])
+    cells = v.hex("fingerprints")
+    assert len(cells) == (segments + 2) * span
+    body = (
+        b"PCI\x01"
+        + header
+        + pc.be(4, len(every))
+        + pc.be(4, k)
+        + pc.be(4, len(edges) + 1)
+        + b"".join(pc.be(4, e) for e in edges)
+        + v.hex("salt")
+        + v.hex("seed")
+        + pc.be(4, span)
+        + pc.be(4, segments)
+        + cells
+    )
+    assert pc.sha256(body) == v.hex("body_sha256")
+    signature = pc.ed_sign(sign_seed(), pc.words("index") + pc.sha256(body))
+    assert signature == v.hex("signature")
+    data = body + signature
+    assert data == v.hex("bytes") and len(data) == v["length"]
+    catalogue = pc.open_index(data, authority(), least=k)
+    assert all(catalogue.sieve.holds(x.hex("tag")) for x in listed)
+    refused(pc.VERIFICATION, pc.open_index, data, authority(), after=heading.sequence)
+    ends = [0, *edges, 2**32]
+    shards = v["shards"]
+    assert len(shards) == len(edges) + 1
+    for number, shard in enumerate(shards):
+        assert shard["number"] == number
+        lo, hi = ends[number], ends[number + 1]
+        assert shard["range"] == [lo, hi] and list(catalogue.span_of(number)) == [lo, hi]
+
+        def inside(entries: list[bytes], lo: int = lo, hi: int = hi) -> list[bytes]:
+            return sorted(e for e in entries if lo <= int.from_bytes(e[:4], "big") < hi)
+
+        assert shard.hexes("authority_entries") == inside(official)
+        assert shard.hexes("entries") == inside(public)
+        frame = b"PCS\x01" + key_id + pc.be(8, heading.sequence) + pc.be(4, number)
+        frame += pc.section_bytes(inside(official)) + pc.section_bytes(inside(public))
+        raw = frame + pc.ed_sign(sign_seed(), pc.words("shard") + pc.sha256(frame))
+        assert raw == shard.hex("bytes")
+        piece = pc.open_shard(raw, authority(), catalogue, number)
+        for e in inside(public):
+            assert e in list(piece.public.find(e[:16]))
+        for e in inside(official):
+            assert e in list(piece.official.find(e[:16]))
+    return catalogue
+
+
+def replay_index_large(v: Node) -> None:
+    catalogue = replay_index(v)
+    for q in v["queries"]:
+        tag = q.hex("tag")
+        assert (catalogue.sieve.holds(tag), catalogue.where(tag)) == (q["contains"], q["shard"])
+    assert any(q["contains"] for q in v["queries"]) and not all(q["contains"] for q in v["queries"])
+
+
+def catalogue_of(name: str) -> pc.Catalogue:
+    return pc.open_index(bytes.fromhex(VECTORS[name]["bytes"]), authority())
+
+
+def replay_fetch_plans(cases: list[Node]) -> None:
+    for case in cases:
+        assert isinstance(case["case"], str)
+        catalogue = catalogue_of(case["index"])
+        queue = case.hexes("random")
+
+        def draw(n: int, queue: list[bytes] = queue) -> bytes:
+            assert n == 8 and queue, "the plan drew more than the vector holds"
+            return queue.pop(0)
+
+        hits, plan = pc.plan_fetches(catalogue, case.hexes("tags"), case["fetches"], draw)
+        assert (hits, plan) == (case["hits"], case["plan"]) and not queue
+
+
+def replay_fuse8_layouts(cases: list[Node]) -> None:
+    for case in cases:
+        span, segments = pc.fuse_sizes(case["keys"])
+        assert (span, segments) == (case["segment_length"], case["segment_count"])
+        assert case["fingerprint_bytes"] == (segments + 2) * span
+
+
+def replay_shard_cuts(cases: list[Node]) -> None:
+    for case in cases:
+        assert pc.cut_points(case["prefixes"], case["k"]) == case["cuts"]
+
+
+def replay_index_errors(cases: list[Node]) -> None:
+    for case in cases:
+        assert isinstance(case["case"], str)
+        refused(
+            pc.VERIFICATION,
+            pc.open_index,
+            case.hex("bytes"),
+            authority(),
+            after=case["after_sequence"],
+            least=case["shard_min_entries"],
+        )
+
+
+def replay_shard_errors(cases: list[Node]) -> None:
+    for case in cases:
+        assert isinstance(case["case"], str)
+        catalogue = catalogue_of(case["index"])
+        refused(
+            pc.VERIFICATION,
+            pc.open_shard,
+            case.hex("bytes"),
+            authority(),
+            catalogue,
+            case["number"],
+        )
+
+
 REPLAYS: dict[str, Callable[[Any], None]] = {
     "protocol": replay_protocol,
     "description": replay_description,
@@ -538,6 +675,13 @@ REPLAYS: dict[str, Callable[[Any], None]] = {
     "trace_errors": replay_trace_errors,
     "config": replay_config,
     "config_reading": replay_config_reading,
+    "index": replay_index,
+    "index_large": replay_index_large,
+    "fetch_plans": replay_fetch_plans,
+    "fuse8_layouts": replay_fuse8_layouts,
+    "shard_cuts": replay_shard_cuts,
+    "index_errors": replay_index_errors,
+    "shard_errors": replay_shard_errors,
 }
 
 
