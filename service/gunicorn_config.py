@@ -20,6 +20,9 @@ worker_connections = 1000
 #: a worker that does not check in for this long is restarted
 timeout = 30
 graceful_timeout = 30
+#: an idle kept-alive connection is closed after this long; under gevent workers
+#: it also bounds how long a request head may take to arrive, so a client that
+#: trickles its header fields (slowloris) is hung up on
 keepalive = 5
 #: a request line and its header fields stay small; bodies are capped by the app
 limit_request_line = 4094

@@ -3,7 +3,9 @@ loopback: slow clients do not starve it, and its log names no address."""
 
 from __future__ import annotations
 
+import math
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -17,12 +19,18 @@ import pytest
 
 from placecode.clients.demo import free_port
 from placecode.crypto import constants as c
+from placecode.service import gunicorn_config
 
 from .helpers import http, raw_request, upload_body
 
 #: slow clients, and how long they trickle (a bounded run)
 SLOW_CLIENTS = 100
 TRICKLE_SECONDS = 6.0
+#: the longest a round of checks may take while they trickle: an unstarved
+#: service answers in milliseconds (hundreds of times less, even on a loaded
+#: machine), a starved one not before the slow clients give up (TRICKLE_SECONDS)
+ANSWER_BOUND = 2.0
+WORKERS = 2
 
 
 @pytest.fixture
@@ -31,7 +39,7 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
         "PLACECODE_KEY_DIR": str(tmp_path / "keys"),
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(WORKERS),
     }
     subprocess.run(
         [sys.executable, "-c", "from placecode.cli import run; run()", "admin", "init"],
@@ -97,18 +105,23 @@ def test_a_malformed_request_is_logged_without_the_address(
     assert "127.0.0.1" not in logged and "ip=" not in logged
 
 
-def test_a_hundred_slow_clients_do_not_starve_the_service(
-    gunicorn: tuple[str, subprocess.Popen[str]],
-) -> None:
-    """Each slow client declares a 64 KiB upload and sends a byte every half
-    second; meanwhile health checks and uploads are answered as usual."""
-    base, server = gunicorn
+def booted_workers(logged: str) -> int:
+    return logged.count("Booting worker with pid")
+
+
+def trickle_while_checking(
+    base: str, head: bytes, drip: bytes, period: float, upload: bool
+) -> tuple[list[float], list[socket.socket]]:
+    """Opens SLOW_CLIENTS connections that send ``head`` and then ``drip`` once
+    every ``period`` seconds, for TRICKLE_SECONDS; meanwhile checks the health
+    endpoint (and, with ``upload``, posts a dummy upload) five times a second.
+    Returns how long each round of checks took, and the slow sockets, still open.
+
+    The bound on a round (ANSWER_BOUND) sits between the two outcomes that can
+    happen: a service that is not starved answers in milliseconds, a starved one
+    only once a slow client gives up, which none does before TRICKLE_SECONDS."""
     port = int(base.rsplit(":", 1)[1])
     slow = []
-    head = (
-        "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-        f"Content-Length: {c.UPLOAD_BYTES}\r\n\r\n"
-    ).encode()
     for _ in range(SLOW_CLIENTS):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(head)
@@ -116,10 +129,10 @@ def test_a_hundred_slow_clients_do_not_starve_the_service(
     stop = threading.Event()
 
     def trickle() -> None:
-        while not stop.wait(0.5):
+        while not stop.wait(period):
             for s in slow:
                 try:
-                    s.send(b"x")
+                    s.send(drip)
                 except OSError:
                     pass
 
@@ -131,19 +144,78 @@ def test_a_hundred_slow_clients_do_not_starve_the_service(
         dummy = upload_body("DUMMY", [os.urandom(48)], dummy=True)
         while time.monotonic() < deadline:
             started = time.monotonic()
-            status, _, _ = http("GET", f"{base}/healthz")
-            assert status == 200
-            status, _, _ = http(
-                "POST", f"{base}/v1/uploads", dummy, {"Content-Type": "application/octet-stream"}
-            )
-            assert status == 202
+            try:
+                status, _, _ = http("GET", f"{base}/healthz", timeout=TRICKLE_SECONDS)
+                assert status == 200
+                if upload:
+                    status, _, _ = http(
+                        "POST",
+                        f"{base}/v1/uploads",
+                        dummy,
+                        {"Content-Type": "application/octet-stream"},
+                        timeout=TRICKLE_SECONDS,
+                    )
+                    assert status == 202
+            except OSError:  # not answered while the slow clients trickled: starved
+                answered.append(math.inf)
+                break
             answered.append(time.monotonic() - started)
             time.sleep(0.2)
     finally:
         stop.set()
         trickler.join(10)
-        for s in slow:
-            s.close()
-    assert len(answered) >= 5 and max(answered) < 2.0, answered
+    return answered, slow
+
+
+def test_a_hundred_slow_clients_do_not_starve_the_service(
+    gunicorn: tuple[str, subprocess.Popen[str]],
+) -> None:
+    """Each slow client declares a 64 KiB upload and sends a byte every half
+    second; meanwhile health checks and uploads are answered as usual."""
+    base, server = gunicorn
+    head = (
+        "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {c.UPLOAD_BYTES}\r\n\r\n"
+    ).encode()
+    answered, slow = trickle_while_checking(base, head, b"x", 0.5, upload=True)
+    for s in slow:
+        s.close()
+    assert len(answered) >= 5 and max(answered) < ANSWER_BOUND, answered
     logged = output(server)
     assert "WORKER TIMEOUT" not in logged and "Traceback" not in logged
+    assert booted_workers(logged) == WORKERS  # none was killed and replaced
+
+
+def test_a_hundred_clients_trickling_their_headers_do_not_starve_the_service(
+    gunicorn: tuple[str, subprocess.Popen[str]],
+) -> None:
+    """Slowloris: each slow client sends a request line and then one byte of a
+    header field every second, never ending its head. Meanwhile health checks
+    are answered as usual and no worker is killed; and the service hangs up on
+    every slow client (a head must be whole within ``keepalive`` seconds, which
+    gevent workers enforce), so such connections cannot pile up."""
+    assert gunicorn_config.keepalive < TRICKLE_SECONDS  # the limit falls inside the run
+    base, server = gunicorn
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+    answered, slow = trickle_while_checking(base, head, b"s", 1.0, upload=False)
+    hung_up = 0
+    deadline = time.monotonic() + 30  # they should all be closed already
+    waiting = list(slow)
+    while waiting and time.monotonic() < deadline:
+        readable, _, _ = select.select(waiting, [], [], max(0.0, deadline - time.monotonic()))
+        for s in readable:
+            try:
+                data = s.recv(4096)
+            except OSError:  # reset: hung up too
+                data = b""
+            assert not data.startswith(b"HTTP/1.1 2"), data  # an unfinished head is not served
+            if not data:
+                hung_up += 1
+                waiting.remove(s)
+    for s in slow:
+        s.close()
+    assert len(answered) >= 5 and max(answered) < ANSWER_BOUND, answered
+    assert hung_up == SLOW_CLIENTS
+    logged = output(server)
+    assert "WORKER TIMEOUT" not in logged and "Traceback" not in logged
+    assert booted_workers(logged) == WORKERS  # none was killed and replaced
