@@ -6,6 +6,7 @@ be on the server, which holds only the signing seed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -149,6 +150,21 @@ def seal_trace_entries(
             )
     nonce_bytes = crypto.constants.NONCE_BYTES
     return slots, [s.seal(message_id, random(nonce_bytes)) for s in slots]
+
+
+#: what a published slot's digest begins with (docs/api.md, ``POST /v1/venue-entries``)
+PUBLISHED_SLOT_LABEL = b"placecode/1 published slot"
+
+
+def slot_digest(slot: crypto.ConfirmedSlot) -> bytes:
+    """What the service remembers of a published slot, to refuse publishing it twice.
+
+    SHA-256 over the label and the slot's bytes: the same for every sealing of
+    the same confirmation (entries differ, their nonces are fresh), and it
+    covers the slot's entry key, which the service never holds, so the digest
+    tells the service nothing about the venue, the hour or the window.
+    """
+    return hashlib.sha256(PUBLISHED_SLOT_LABEL + slot.to_bytes()).digest()
 
 
 def parse_tag(text: str) -> bytes:

@@ -12,7 +12,7 @@ from placecode.crypto import ConsentMessage, Error
 
 from . import authority as lib
 from ._cli import format_time, server_option, token_option
-from .http import Client, server_url
+from .http import Client, ServiceError, server_url
 
 seal_key_option = click.option(
     "--seal-key",
@@ -67,7 +67,12 @@ def issue_tan(count: int, valid_hours: int, server: str | None, token: str | Non
 def publish_trace(
     trace: Path, seal_key: Path, message_id: int, server: str | None, token: str | None
 ) -> None:
-    """Open a venue owner's sealed confirmation offline and publish its entries."""
+    """Open a venue owner's sealed confirmation offline and publish its entries.
+
+    The service remembers what it published: a trace published before is
+    refused, and of a trace that overlaps earlier ones only the new venue-hours
+    are published.
+    """
     keys = lib.load_sealing(seal_key)
     slots, entries = lib.seal_trace_entries(
         trace.read_bytes(), keys, message_id, os.urandom, int(time.time())
@@ -75,10 +80,22 @@ def publish_trace(
     if not slots:
         raise Error("this venue trace confirms no venue-hour")
     hours = sorted({s.hour for s in slots})
-    accepted = Client(server_url(server), token).publish_venue_entries(entries)
+    digests = [lib.slot_digest(s) for s in slots]
+    try:
+        accepted = Client(server_url(server), token).publish_venue_entries(entries, digests)
+    except ServiceError as e:
+        if e.code != "already_published":
+            raise
+        raise Error(
+            f"{trace} was published already, and nothing was published again; to publish it "
+            f"anew (with another --message-id, say), first withdraw it with `placecode "
+            f"authority revoke --trace {trace} --seal-key {seal_key}`"
+        ) from None
+    before = len(set(digests)) - accepted
     click.echo(
         f"Published {accepted} venue-confirmed entries for {len(hours)} hour(s), "
-        f"{format_time(hours[0] * 3600)} to {format_time((hours[-1] + 1) * 3600)}."
+        f"{format_time(hours[0] * 3600)} to {format_time((hours[-1] + 1) * 3600)}"
+        + (f"; {before} were published before and stay as they are." if before else ".")
     )
 
 

@@ -305,7 +305,7 @@ def _confirm(owned: Venue, client: Client, sealing: SealingKey, day: int) -> Non
     count, sealed = venue.confirmation(owned, start, end, public, screen=False)
     click.echo(f"  the owner seals {count} confirmed venue-hours to the authority")
     slots, entries = authority.seal_trace_entries(sealed, sealing, 0, os.urandom)
-    accepted = client.publish_venue_entries(entries)
+    accepted = client.publish_venue_entries(entries, [authority.slot_digest(s) for s in slots])
     click.echo(f"  the authority opens them offline and publishes {accepted} entries")
 
 

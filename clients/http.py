@@ -257,10 +257,21 @@ class Client:
         except (KeyError, TypeError, ValueError):
             raise ServiceError(f"the service at {self.base} sent malformed TANs") from None
 
-    def publish_venue_entries(self, entries: list[bytes]) -> int:
-        payload = {"entries": [base64.b64encode(e).decode() for e in entries]}
+    def publish_venue_entries(self, entries: list[bytes], slots: list[bytes]) -> int:
+        """Publishes ``entries[i]``, sealed from the slot of digest ``slots[i]``
+        (``authority.slot_digest``); returns how many were new. The service skips
+        slots it published before, and refuses (``already_published``) when all were."""
+        payload = {
+            "entries": [base64.b64encode(e).decode() for e in entries],
+            "slots": [d.hex() for d in slots],
+        }
         doc = self._json("POST", "/v1/venue-entries", payload, staff=True)
-        return int(doc["accepted"])
+        try:
+            return int(doc["accepted"])
+        except (KeyError, TypeError, ValueError):
+            raise ServiceError(
+                f"the service at {self.base} answered something unexpected"
+            ) from None
 
     def revoke(self, tags: list[bytes]) -> int:
         doc = self._json("POST", "/v1/revocations", {"tags": [t.hex() for t in tags]}, staff=True)

@@ -23,7 +23,16 @@ from .db import describe, erase_sqlite_log, explain, make_engine, schema_is_curr
 from .documents import bundle_index, signed_config
 from .errors import AdminError
 from .keys import init_keys, load_keys, write_public_file
-from .models import Bundle, ConsentMessage, Entry, Revocation, StaffToken, Tan, TanCount
+from .models import (
+    Bundle,
+    ConsentMessage,
+    Entry,
+    PublishedSlot,
+    Revocation,
+    StaffToken,
+    Tan,
+    TanCount,
+)
 from .staff import ROLES, token_hash
 from .storage import utc_day
 
@@ -177,6 +186,7 @@ def purge(given: Given) -> dict[str, int]:
     first_day = utc_day(now) - dt.timedelta(days=days)
     statements = {
         "entries": delete(Entry).where(Entry.received_day < first_day),
+        "published_slots": delete(PublishedSlot).where(PublishedSlot.published_day < first_day),
         "bundles": delete(Bundle).where(Bundle.created_at < (now // 86400 - days) * 86400),
         "revocations": delete(Revocation).where(Revocation.revoked_day < first_day),
         "consent_messages": delete(ConsentMessage).where(ConsentMessage.received_day < first_day),

@@ -62,6 +62,23 @@ class Entry(Base):
     authority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class PublishedSlot(Base):
+    """A venue-confirmed slot the authority published (``POST /v1/venue-entries``):
+    a digest of it, so that the same confirmation is not published twice.
+
+    The digest covers the slot's entry key, which the service never holds, so it
+    names no venue, hour or window to the service; ``tag`` (already public in the
+    bundle) lets a revocation forget it. Purged with the entries, by day.
+    """
+
+    __tablename__ = "published_slots"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    tag: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
+    published_day: Mapped[dt.date] = mapped_column(index=True)
+
+
 class Bundle(Base):
     """A published, signed bundle: immutable bytes."""
 

@@ -105,7 +105,9 @@ class Adapter(Protocol):
         """A case uploads their stays with a TAN (typed in any form)."""
 
     def confirm_venue(self, venue: int, start: int, end: int) -> int:
-        """The owner confirms [start, end); the authority publishes it. Returns the entries."""
+        """The owner confirms [start, end); the authority publishes it. Returns the
+        entries published; slots published before are skipped, and ``Refused`` when
+        all of them were."""
 
     def build_bundles(self, force: bool) -> tuple[int, int] | None:
         """(sequence, entries in it, decoys included) of a bundle published now, if any."""
@@ -379,7 +381,9 @@ class PlacecodeAdapter:
             keys = owned.code_keys(c.KIND_SCREEN, day)
             self.keys |= {keys.code_key, keys.public_key}
         try:
-            return self.staff.publish_venue_entries(entries)
+            return self.staff.publish_venue_entries(
+                entries, [authority.slot_digest(s) for s in slots]
+            )
         except crypto.Error as e:
             raise Refused(str(e)) from None
 

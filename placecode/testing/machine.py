@@ -412,15 +412,16 @@ class SystemMachine(RuleBasedStateMachine):
         self._confirm(venue, start, min(start + length, self.model.now))
 
     def _confirm(self, venue: int, start: int, end: int) -> None:
-        expected = self.model.confirm_venue(venue, start, end)
+        expected, refusal = self.model.confirm_venue(venue, start, end)
         accepted = self._agree(
             f"{self.model.venues[venue].name} confirms {(self.model.now - start) // MINUTE} "
             f"min ago, {(end - start) // MINUTE} min",
-            None,
+            refusal,
             lambda: self.system.confirm_venue(venue, start, end),
         )
-        assert accepted == expected, f"{accepted} entries published, the model says {expected}"
-        event("a venue confirmed")
+        if refusal is None:
+            assert accepted == expected, f"{accepted} entries published, the model says {expected}"
+        event("a venue confirmed" if refusal is None else "a confirmation published before")
 
     @rule(force=st.booleans())
     def build_bundles(self, force: bool) -> None:

@@ -512,12 +512,21 @@ class Model:
             )
         return None
 
-    def confirm_venue(self, venue: int, start: int, end: int) -> int:
-        """The owner confirms [start, end); the authority publishes it. Returns the entries."""
+    def confirm_venue(self, venue: int, start: int, end: int) -> tuple[int, str | None]:
+        """The owner confirms [start, end); the authority publishes it. Returns the
+        entries published, or why the service refuses.
+
+        docs/api.md: the service publishes a confirmed slot once (until it is purged
+        or revoked); it skips the slots it holds, and refuses when it holds them all.
+        """
         windows = confirm_windows(venue, self.venues[venue], start, end)
+        held = {e.window for e in self.entries if e.window.level == VENUE_CONFIRMED}
+        new = [w for w in windows if w not in held]
+        if not new:
+            return 0, "every slot of this confirmation was published already"
         day = self.now // DAY
-        self.entries += [StoredEntry(w, day) for w in windows]
-        return len(windows)
+        self.entries += [StoredEntry(w, day) for w in new]
+        return len(new), None
 
     def build_bundles(self, force: bool) -> Bundle | None:
         """docs/api.md Publication: a bundle when enough entries wait, or past the deadline."""

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from placecode.crypto import constants as c
 
 from ..context import now, state
-from ..models import Entry, Revocation
+from ..models import Entry, PublishedSlot, Revocation
 from ..openapi import STAFF, responses, spec
 from ..storage import insert_ignoring_duplicates, utc_day
 from .common import Strict, parse_json, require_role
@@ -42,7 +42,10 @@ class Revoked(BaseModel):
 )
 @require_role("publisher")
 def revoke() -> Any:
-    """Deletes the entries of these tags; the next bundle's header revokes them."""
+    """Deletes the entries of these tags; the next bundle's header revokes them.
+
+    The service forgets that it published their slots, so they can be published
+    again."""
     tags = sorted({bytes.fromhex(t) for t in parse_json(RevocationRequest).tags})
     day = utc_day(now())
     revoked = 0
@@ -51,6 +54,8 @@ def revoke() -> Any:
             chunk = tags[start : start + 5000]
             result = session.execute(delete(Entry).where(Entry.tag.in_(chunk)))
             revoked += result.rowcount  # type: ignore[attr-defined]
+            # a revoked slot may be published again (with another message, say)
+            session.execute(delete(PublishedSlot).where(PublishedSlot.tag.in_(chunk)))
         insert_ignoring_duplicates(
             session, Revocation, [{"tag": t, "revoked_day": day} for t in tags]
         )

@@ -130,6 +130,21 @@ def test_venue_confirmation_is_published(
     seal_key = str(service.key_dir / "sealing.key")
     code, out, err = run(capsys, "authority", "publish-trace", sealed, "--seal-key", seal_key)
     assert code == 0 and "Published 2 venue-confirmed entries" in out, err
+    # published again, or sealed anew by the owner: refused in one line, nothing lost
+    resealed = str(tmp_path / "trace-again.sealed")
+    confirm = ["venue", "confirm", "--key", key, "--from", iso("09:30"), "--no-screen"]
+    assert run(capsys, *confirm, "--to", iso("11:00"), "--out", resealed)[0] == 0
+    for again in (sealed, resealed, sealed):
+        code, out, err = run(capsys, "authority", "publish-trace", again, "--seal-key", seal_key)
+        assert code == 1 and not out and len(err.strip().splitlines()) == 1, out + err
+        assert "was published already, and nothing was published again" in err
+        assert f"placecode authority revoke --trace {again}" in err
+    # a longer window publishes only its new hour
+    longer = str(tmp_path / "trace-longer.sealed")
+    assert run(capsys, *confirm, "--to", iso("12:00"), "--out", longer)[0] == 0
+    code, out, err = run(capsys, "authority", "publish-trace", longer, "--seal-key", seal_key)
+    assert code == 0 and "Published 1 venue-confirmed entries for 3 hour(s)" in out, err
+    assert "2 were published before and stay as they are" in out
     demo.build_bundles(work)
     code, out, err = run(capsys, "visit", *guest, "sync", "--at", iso("23:00"))
     assert code == 0 and "Tea House" in out and "venue-confirmed" in out, out + err
@@ -146,6 +161,9 @@ def test_venue_confirmation_is_published(
     assert code == 0 and "was withdrawn" in out and "Tea House" in out, out + err
     code, out, _ = run(capsys, "visit", *guest, "warnings")
     assert "Tea House" not in out
+    # withdrawn, the trace may be published again
+    code, out, err = run(capsys, "authority", "publish-trace", sealed, "--seal-key", seal_key)
+    assert code == 0 and "Published 2 venue-confirmed entries" in out, err
 
 
 def test_server_down_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

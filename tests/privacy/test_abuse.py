@@ -252,10 +252,13 @@ def test_two_confirmed_minutes_do_not_make_an_hour_venue_confirmed(service: Serv
     venue = crypto.Venue(os.urandom(32), "Canteen")
     victim = crypto.check_in(_scanned(venue.poster()), VISIT).check_out(VISIT + HOUR)
     _, sealed = confirmation(venue, VISIT, VISIT + 120, service.authority, screen=False)
-    _, confirmed = authority.seal_trace_entries(sealed, service.sealing, 0, os.urandom)
+    slots, confirmed = authority.seal_trace_entries(sealed, service.sealing, 0, os.urandom)
     response = service.client.post(
         "/v1/venue-entries",
-        json={"entries": [base64.b64encode(e).decode() for e in confirmed]},
+        json={
+            "entries": [base64.b64encode(e).decode() for e in confirmed],
+            "slots": [authority.slot_digest(s).hex() for s in slots],
+        },
         headers=service.auth("publisher"),
     )
     assert response.status_code == 201

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 
 import pytest
 
 from placecode import crypto
+from placecode.clients import authority
+from placecode.clients.venue.traces import confirmation
 from placecode.crypto import constants as c
 from placecode.service.api import uploads
 from placecode.service.keys import ServiceKeys
@@ -120,6 +123,42 @@ def test_a_compromised_server_sees_what_each_upload_carries(
         (tan, False, sorted(entries)),
         ("ABCD-EFGH-JKMN", True, sorted(entries[:1])),
     ]
+
+
+def test_a_published_slot_is_remembered_by_a_digest_that_names_no_window(
+    service: Service,
+) -> None:
+    """To publish a venue trace once, the service keeps a digest of each slot it
+    published. The digest covers the venue's signature: even an attacker who holds
+    the venue's code (so the tag, the entry key and the hour) cannot try windows
+    against it, and the row names nobody."""
+    venue = crypto.Venue(os.urandom(32), "Corner Cafe")
+    start = T0 - DAY - DAY % 3600 + 10 * 60
+    _, sealed = confirmation(venue, start, start + 35 * 60, service.authority, screen=False)
+    (slot,), entries = authority.seal_trace_entries(sealed, service.sealing, 0, os.urandom)
+    response = service.client.post(
+        "/v1/venue-entries",
+        json={
+            "entries": [base64.b64encode(e).decode() for e in entries],
+            "slots": [authority.slot_digest(slot).hex()],
+        },
+        headers=service.auth("publisher"),
+    )
+    assert response.status_code == 201
+    (row,) = service.rows()["published_slots"]
+    assert set(row) == {"digest", "tag", "published_day"}
+    assert bytes(row["tag"]) == slot.tag  # public already: the bundle carries it
+    assert bytes(row["digest"]) == authority.slot_digest(slot)
+    # every window of the hour, under the venue's code, with any signature but the venue's
+    tried = {
+        authority.slot_digest(
+            dataclasses.replace(slot, start_minute=a, end_minute=b, signature=sig)
+        )
+        for a in range(60)
+        for b in range(a + 1, 61)
+        for sig in (bytes(c.SIGNATURE_BYTES), os.urandom(c.SIGNATURE_BYTES))
+    }
+    assert bytes(row["digest"]) not in tried
 
 
 def test_entry_lengths_reveal_the_evidence_level() -> None:

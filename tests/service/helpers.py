@@ -27,6 +27,17 @@ def random_entries(count: int) -> list[bytes]:
     return [os.urandom(48) for _ in range(count)]
 
 
+def venue_entries(entries: list[bytes], slots: list[bytes] | None = None) -> dict[str, Any]:
+    """A ``POST /v1/venue-entries`` body; each entry's slot digest random unless given."""
+    import base64
+
+    digests = slots if slots is not None else [os.urandom(32) for _ in entries]
+    return {
+        "entries": [base64.b64encode(e).decode() for e in entries],
+        "slots": [d.hex() for d in digests],
+    }
+
+
 def upload_body(tan: str, entries: list[bytes], dummy: bool = False) -> bytes:
     return UploadRequest(tan, tuple(entries), dummy).to_bytes()
 

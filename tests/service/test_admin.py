@@ -23,7 +23,7 @@ from placecode.service.models import Bundle, Entry, Revocation, Tan
 from placecode.service.models import ConsentMessage as StoredConsent
 
 from .conftest import DAY, T0, Clock
-from .helpers import issue_tans, post_upload, random_entries, upload_body
+from .helpers import issue_tans, post_upload, random_entries, upload_body, venue_entries
 
 
 def test_admin_commands_end_to_end(
@@ -47,11 +47,11 @@ def test_admin_commands_end_to_end(
     from placecode.service import create_app
 
     client = create_app().test_client()
-    import base64
 
-    entries = [base64.b64encode(e).decode() for e in random_entries(4)]
     response = client.post(
-        "/v1/venue-entries", json={"entries": entries}, headers={"Authorization": f"Bearer {token}"}
+        "/v1/venue-entries",
+        json=venue_entries(random_entries(4)),
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 201
     assert main(["admin", "stats"]) == 0
@@ -100,6 +100,10 @@ def test_purge_removes_exactly_what_is_past_retention(
         entries = random_entries(5)
         assert post_upload(client, upload_body(tan, entries)).status_code == 202
         client.post("/v1/revocations", json={"tags": [entries[0][:16].hex()]}, headers=publisher)
+        confirmed = client.post(
+            "/v1/venue-entries", json=venue_entries(random_entries(1)), headers=publisher
+        )
+        assert confirmed.status_code == 201
         sealed = seal_consent(ConsentMessage(bytes(16), 1, 0, 1, "x"), authority)
         client.post("/v1/consent", data=sealed, content_type="application/octet-stream")
         assert admin.build_bundles(settings) is not None
@@ -107,7 +111,8 @@ def test_purge_removes_exactly_what_is_past_retention(
     clock.now = T0 + 15 * DAY + 2 * 3600
     removed = admin.purge(settings)
     # today is day 15: days 1..15 are within the 14 days kept, day 0 is not
-    assert removed["entries"] == 4 and removed["consent_messages"] == 1
+    assert removed["entries"] == 5 and removed["consent_messages"] == 1
+    assert removed["published_slots"] == 1
     assert removed["revocations"] == 1 and removed["bundles"] == 1
     assert removed["tans"] == 1  # redeemed TANs are gone already; this one expired
     with app.app_context(), state().sessions() as session:

@@ -25,6 +25,7 @@ from .helpers import (
     post_upload,
     random_entries,
     upload_body,
+    venue_entries,
     visit,
 )
 
@@ -174,18 +175,68 @@ def test_venue_entries_are_published(
 
     auth = {"Authorization": token("publisher")}
     entries = [os.urandom(112) for _ in range(5)]
-    payload = {"entries": [base64.b64encode(e).decode() for e in entries]}
+    payload = venue_entries(entries)
     response = client.post("/v1/venue-entries", json=payload, headers=auth)
-    assert response.status_code == 201 and response.json == {"accepted": 5}
+    assert response.status_code == 201
+    assert response.json == {"accepted": 5, "already_published": 0}
     build(settings)
     bundle = Bundle.verify(fetch(client, 1), authority)
     # §8 the authority section holds them, and nothing else; decoys fill the public one
     assert bundle.authority_entries() == sorted(entries)
     assert not set(bundle.public_entries()) & set(entries)
     assert len(bundle.public_entries()) == settings["MIN_BUNDLE_ENTRIES"]
+    slot = os.urandom(32).hex()
     for bad in (["!!"], [base64.b64encode(b"short").decode()], [], [5]):
-        response = client.post("/v1/venue-entries", json={"entries": bad}, headers=auth)
+        body = {"entries": bad, "slots": [slot] * len(bad)}
+        response = client.post("/v1/venue-entries", json=body, headers=auth)
         assert response.status_code == 400, bad
+    entry = base64.b64encode(os.urandom(112)).decode()
+    for bad_slots in ([], [slot, slot], [slot.upper()], [slot[:-2]], ["zz" * 32], [5]):
+        body = {"entries": [entry], "slots": bad_slots}
+        response = client.post("/v1/venue-entries", json=body, headers=auth)
+        assert response.status_code == 400, bad_slots
+    response = client.post("/v1/venue-entries", json={"entries": [entry]}, headers=auth)
+    assert response.status_code == 400  # the slots are not optional
+
+
+def test_a_venue_trace_is_published_once(
+    live_server: str,
+    client: FlaskClient,
+    settings: dict[str, Any],
+    token: Callable[[str], str],
+    authority: Any,
+) -> None:
+    """The same slots again, sealed anew (new nonces) or resent as they were, are
+    refused and the first publication stays; a publication that overlaps earlier
+    ones adds only its new slots; a revoked slot may be published again."""
+    publisher, url = token("publisher"), f"{live_server}/v1/venue-entries"
+    slots = [os.urandom(32) for _ in range(3)]
+    first = [os.urandom(112) for _ in slots]
+    status, body = http_json("POST", url, venue_entries(first, slots), auth=publisher)
+    assert (status, body) == (201, {"accepted": 3, "already_published": 0})
+    resealed = [e[: c.TAG_BYTES] + os.urandom(96) for e in first]
+    for again in (resealed, first, resealed[1:]):
+        status, body = http_json(
+            "POST", url, venue_entries(again, slots[-len(again) :]), auth=publisher
+        )
+        assert status == 409 and body["error"]["code"] == "already_published", body
+        assert "revoke" in body["error"]["message"]
+    new_slot, new_entry = os.urandom(32), os.urandom(112)
+    status, body = http_json(
+        "POST", url, venue_entries([resealed[0], new_entry], [slots[0], new_slot]), auth=publisher
+    )
+    assert (status, body) == (201, {"accepted": 1, "already_published": 1})
+    build(settings)
+    assert Bundle.verify(fetch(client, 1), authority).authority_entries() == sorted(
+        first + [new_entry]
+    )
+    # withdrawn, the first slot may be published again (another message, say)
+    tag = first[0][: c.TAG_BYTES].hex()
+    assert http_json("POST", f"{live_server}/v1/revocations", {"tags": [tag]}, auth=publisher)[0]
+    status, body = http_json("POST", url, venue_entries(resealed, slots), auth=publisher)
+    assert (status, body) == (201, {"accepted": 1, "already_published": 2})
+    build(settings)
+    assert Bundle.verify(fetch(client, 2), authority).authority_entries() == [resealed[0]]
 
 
 def test_a_served_bundle_matches_a_visitors_visit_end_to_end(
@@ -238,14 +289,13 @@ def test_decoys_take_the_tag_groups_of_real_entries(
     client: FlaskClient, settings: dict[str, Any], token: Callable[[str], str], authority: Any
 ) -> None:
     """A decoy group copies a real group's size and lengths: a repeated tag is no tell."""
-    import base64
 
     auth = {"Authorization": token("admin")}
     tag = os.urandom(c.TAG_BYTES)
     real = [tag + os.urandom(n - c.TAG_BYTES) for n in (48, 117, 48)]  # one partly covered hour
     upload(client, auth["Authorization"], real)
     confirmed = [os.urandom(112) for _ in range(2)]
-    payload = {"entries": [base64.b64encode(e).decode() for e in confirmed]}
+    payload = venue_entries(confirmed)
     publisher = {"Authorization": token("publisher")}
     assert client.post("/v1/venue-entries", json=payload, headers=publisher).status_code == 201
     build(settings, force=True)

@@ -157,7 +157,7 @@ def test_a_stay_across_midnight_on_a_screen_is_confirmed_under_both_day_codes(
     world.at(4 * 60 + 30)  # 00:30 the next day
     world.check_out(0)
     start, end = START + 4 * 3600, START + 5 * 3600
-    assert world.system.confirm_venue(SCREEN, start, end) == world.model.confirm_venue(
+    assert (world.system.confirm_venue(SCREEN, start, end), None) == world.model.confirm_venue(
         SCREEN, start, end
     )
     world.publish()
