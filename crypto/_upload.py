@@ -118,6 +118,10 @@ class Configuration:
     consent_bytes: int
     messages: tuple[str, ...]
     issued_at: int
+    #: §18 k: the fewest entries of a shard, unless an index has one shard
+    shard_min_entries: int = c.DEFAULT_SHARD_MIN_ENTRIES
+    #: §18 F: the shards a device fetches of every index, hit or not
+    shard_fetches: int = c.DEFAULT_SHARD_FETCHES
 
 
 def _b64(text: object, size: int) -> bytes:
@@ -170,6 +174,9 @@ def read_config(
         levels = policy["warn_levels"]
         if not isinstance(levels, list):
             raise ValueError("warn levels are a list")
+        index = doc["index"]
+        if not isinstance(index, dict):
+            raise ValueError("the index settings are an object")
         config = Configuration(
             protocol,
             keys,
@@ -182,6 +189,8 @@ def read_config(
             _int(doc["consent_bytes"], c.CONSENT_BYTES, c.CONSENT_BYTES),
             tuple(_str(m) for m in doc["messages"]),
             _int(doc["issued_at"], 0, 2**63 - 1),
+            _int(index["shard_min_entries"], 1, 2**32 - 1),
+            _int(index["shard_fetches"], 0, c.MAX_SHARD_FETCHES),
         )
     except DecodeError:
         raise

@@ -163,3 +163,5 @@ FUSE_ARITY: Final = 3
 #: entries of a shard (k) and the shards a device fetches of every index (F).
 DEFAULT_SHARD_MIN_ENTRIES: Final = 128
 DEFAULT_SHARD_FETCHES: Final = 4
+#: §14 Configuration: most shards the configuration may ask a device to fetch of an index.
+MAX_SHARD_FETCHES: Final = 64

@@ -27,8 +27,10 @@ from .models import (
     Bundle,
     ConsentMessage,
     Entry,
+    IndexFile,
     PublishedSlot,
     Revocation,
+    ShardFile,
     StaffToken,
     Tan,
     TanCount,
@@ -118,6 +120,7 @@ def bundle_policy(settings: Settings) -> BundlePolicy:
         deadline_hours=settings.bundle_deadline_hours,
         retention_days=settings.retention_days,
         messages=settings.messages,
+        shard_min_entries=settings.shard_min_entries,
     )
 
 
@@ -138,11 +141,12 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def export(given: Given, directory: Path) -> int:
-    """Writes ``v1/bundles/SEQ``, ``v1/bundles/index.json`` and ``v1/config`` under
-    ``directory``, byte-identical to what the service serves, and the web client's files
-    when it is built (``web_client_built``); returns the bundle count.
+    """Writes ``v1/bundles/SEQ``, ``v1/bundles/index.json``, each bundle's compact index
+    ``v1/indexes/SEQ`` and shards ``v1/shards/SEQ/N`` (protocol §18) and ``v1/config``
+    under ``directory``, byte-identical to what the service serves, and the web client's
+    files when it is built (``web_client_built``); returns the bundle count.
 
-    Bundle files no longer in the index (purged) are removed.
+    Bundle, index and shard files no longer in the index (purged) are removed.
     """
     settings = Settings.of(given)
     keys = load_keys(settings.key_dir)
@@ -159,15 +163,52 @@ def export(given: Given, directory: Path) -> int:
                     select(Bundle.data).where(Bundle.sequence == info["sequence"])
                 ).one()
                 _write(bundles_dir / name, data)
+        indexed = _export_indexes(session, directory / "v1")
     for stale in bundles_dir.iterdir():
         if stale.name.isdigit() and stale.name not in kept:
             stale.unlink()
+    _remove_stale(directory / "v1", indexed)
     _write(bundles_dir / "index.json", json.dumps(document).encode())
     config = signed_config(settings, keys, _now(settings))
     _write(directory / "v1" / "config", json.dumps(config).encode())
     if web_client_built(settings):
         web.export(settings, directory)
     return len(kept)
+
+
+def _export_indexes(session: Session, v1: Path) -> set[str]:
+    """Writes every index and its shards that are not yet there; returns their sequences."""
+    indexes_dir, shards_dir = v1 / "indexes", v1 / "shards"
+    indexes_dir.mkdir(parents=True, exist_ok=True)
+    shards_dir.mkdir(parents=True, exist_ok=True)
+    kept = set()
+    for sequence, count in session.execute(select(IndexFile.sequence, IndexFile.shards)):
+        name = str(sequence)
+        kept.add(name)
+        if not (indexes_dir / name).exists():
+            index = session.scalars(select(IndexFile.data).where(IndexFile.sequence == sequence))
+            _write(indexes_dir / name, index.one())
+        folder = shards_dir / name
+        folder.mkdir(exist_ok=True)
+        if len([p for p in folder.iterdir() if p.name.isdigit()]) == count:
+            continue
+        rows = session.execute(
+            select(ShardFile.number, ShardFile.data).where(ShardFile.sequence == sequence)
+        )
+        for number, shard in rows:
+            _write(folder / str(number), shard)
+    return kept
+
+
+def _remove_stale(v1: Path, kept: set[str]) -> None:
+    for stale in (v1 / "indexes").iterdir():
+        if stale.name.isdigit() and stale.name not in kept:
+            stale.unlink()
+    for folder in (v1 / "shards").iterdir():
+        if folder.name.isdigit() and folder.name not in kept:
+            for shard in folder.iterdir():
+                shard.unlink()
+            folder.rmdir()
 
 
 def web_client_built(given: Given) -> bool:
@@ -188,6 +229,11 @@ def purge(given: Given) -> dict[str, int]:
         "entries": delete(Entry).where(Entry.received_day < first_day),
         "published_slots": delete(PublishedSlot).where(PublishedSlot.published_day < first_day),
         "bundles": delete(Bundle).where(Bundle.created_at < (now // 86400 - days) * 86400),
+        # after the bundles: an index or shard goes with its bundle
+        "bundle_indexes": delete(IndexFile).where(
+            IndexFile.sequence.not_in(select(Bundle.sequence))
+        ),
+        "shards": delete(ShardFile).where(ShardFile.sequence.not_in(select(Bundle.sequence))),
         "revocations": delete(Revocation).where(Revocation.revoked_day < first_day),
         "consent_messages": delete(ConsentMessage).where(ConsentMessage.received_day < first_day),
         "tans": delete(Tan).where(Tan.expires_at <= now),

@@ -10,6 +10,10 @@ traces, ``POST /v1/venue-entries``) go into the bundle's authority section,
 uploads and decoys into its public one (protocol §8); the minimum counts the
 public section only. Decoys live only in the signed bytes, never in the
 entries table.
+
+With each bundle the bundler writes its compact index and shards (protocol
+§18), signed by the same key, with a fresh random salt; a bundle published
+before the service made indexes gets them at the next build.
 """
 
 from __future__ import annotations
@@ -23,12 +27,21 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from placecode.crypto import BundleHeader, decoy_entries, sign_bundle, tag_groups
+from placecode.crypto import (
+    Bundle as VerifiedBundle,
+)
+from placecode.crypto import (
+    BundleHeader,
+    decoy_entries,
+    sign_bundle,
+    sign_index,
+    tag_groups,
+)
 from placecode.crypto import constants as c
 
 from .errors import AdminError
 from .keys import ServiceKeys
-from .models import Bundle, Entry, Publication, Revocation
+from .models import Bundle, Entry, IndexFile, Publication, Revocation, ShardFile
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,8 @@ class BundlePolicy:
     deadline_hours: int
     retention_days: int
     messages: tuple[str, ...]
+    #: k of protocol §18: the fewest entries of a shard
+    shard_min_entries: int = c.DEFAULT_SHARD_MIN_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ def build(
     # the publication row serialises builds: a second build waits here, then
     # finds the entries the first one took already published
     last = session.get(Publication, 1, with_for_update=True)
+    index_missing(session, keys, policy, random)
     waiting, revoked = pending_counts(session)
     if not waiting and not revoked:
         return None
@@ -106,6 +122,7 @@ def build(
         tuple(sorted(revoked_tags)),
     )
     data = sign_bundle(header, published, keys.signing_key, by_authority)
+    _store_index(session, keys, policy, random, header, published, by_authority)
     session.add(
         Bundle(
             sequence=sequence,
@@ -142,6 +159,74 @@ def build(
     except IntegrityError:
         raise AdminError("another bundle build ran at the same time; try again") from None
     return Built(sequence, len(published) + len(by_authority), len(data))
+
+
+def _store_index(
+    session: Session,
+    keys: ServiceKeys,
+    policy: BundlePolicy,
+    random: Callable[[int], bytes],
+    header: BundleHeader,
+    public: list[bytes],
+    by_authority: list[bytes],
+) -> None:
+    """Signs and stores the bundle's index and shards (protocol §18), salted afresh."""
+    signed = sign_index(
+        header,
+        public,
+        keys.signing_key,
+        by_authority,
+        salt=random(c.SALT_BYTES),
+        shard_min_entries=policy.shard_min_entries,
+    )
+    session.add(
+        IndexFile(
+            sequence=header.sequence,
+            data=signed.index,
+            sha256=hashlib.sha256(signed.index).hexdigest(),
+            shards=len(signed.shards),
+        )
+    )
+    session.add_all(
+        ShardFile(
+            sequence=header.sequence,
+            number=number,
+            data=shard,
+            sha256=hashlib.sha256(shard).hexdigest(),
+        )
+        for number, shard in enumerate(signed.shards)
+    )
+
+
+def index_missing(
+    session: Session,
+    keys: ServiceKeys,
+    policy: BundlePolicy,
+    random: Callable[[int], bytes] = os.urandom,
+) -> int:
+    """Makes the index and shards of every stored bundle that has none; returns how many.
+
+    Bundles published before the service made indexes (migration 0006) get
+    theirs here, from their own verified bytes.
+    """
+    missing = session.scalars(
+        select(Bundle.data)
+        .outerjoin(IndexFile, IndexFile.sequence == Bundle.sequence)
+        .where(IndexFile.sequence.is_(None))
+        .order_by(Bundle.sequence)
+    ).all()
+    for data in missing:
+        bundle = VerifiedBundle.verify(data, keys.public)
+        _store_index(
+            session,
+            keys,
+            policy,
+            random,
+            bundle.header,
+            bundle.public_entries(),
+            bundle.authority_entries(),
+        )
+    return len(missing)
 
 
 def pending_counts(session: Session) -> tuple[int, int]:

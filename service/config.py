@@ -37,6 +37,8 @@ ENVIRONMENT = {
     "PLACECODE_MIN_OVERLAP_MINUTES": "min_overlap_minutes",
     "PLACECODE_WARN_LEVELS": "warn_levels",
     "PLACECODE_BUNDLE_CACHE_MB": "bundle_cache_mb",
+    "PLACECODE_SHARD_MIN_ENTRIES": "shard_min_entries",
+    "PLACECODE_SHARD_FETCHES": "shard_fetches",
 }
 
 
@@ -82,6 +84,11 @@ class Settings(BaseModel):
     messages: tuple[str, ...] = Field(
         default=DEFAULT_MESSAGES, min_length=1, max_length=c.MAX_MESSAGES
     )
+    #: k: the fewest entries of a shard of a bundle's index (protocol §18, signed in the
+    #: configuration so that devices refuse smaller shards)
+    shard_min_entries: int = Field(default=c.DEFAULT_SHARD_MIN_ENTRIES, ge=1, le=2**32 - 1)
+    #: F: the shards a device fetches of every index, hit or not (protocol §18)
+    shard_fetches: int = Field(default=c.DEFAULT_SHARD_FETCHES, ge=0, le=c.MAX_SHARD_FETCHES)
     #: bundle bytes each process keeps in memory
     bundle_cache_mb: int = Field(default=64, ge=0)
     #: the Corona-Warn-App's servers refuse requests above 100 KB

@@ -17,7 +17,16 @@ from placecode.crypto.rules import authority_to_json
 
 from .config import Settings
 from .keys import ServiceKeys
-from .models import Bundle
+from .models import Bundle, IndexFile
+
+
+class IndexInfo(BaseModel):
+    """Where a bundle's compact index is (protocol §18), how big, and its shard count."""
+
+    url: str
+    size: int
+    sha256: str
+    shards: int
 
 
 class BundleInfo(BaseModel):
@@ -31,6 +40,8 @@ class BundleInfo(BaseModel):
     first_hour: int
     last_hour: int
     entries: int
+    #: the bundle's compact index; null until the bundler has made it
+    index: IndexInfo | None
 
 
 class BundleIndex(BaseModel):
@@ -47,6 +58,14 @@ def bundle_url(sequence: int) -> str:
     return f"/v1/bundles/{sequence}"
 
 
+def index_url(sequence: int) -> str:
+    return f"/v1/indexes/{sequence}"
+
+
+def shard_url(sequence: int, number: int) -> str:
+    return f"/v1/shards/{sequence}/{number}"
+
+
 def bundle_index(session: Session, key_id: bytes, after: int | None = None) -> dict[str, Any]:
     """The index document, ascending by sequence; only bundles above ``after`` if given."""
     query = select(
@@ -57,7 +76,13 @@ def bundle_index(session: Session, key_id: bytes, after: int | None = None) -> d
         Bundle.last_hour,
         Bundle.entries,
         func.length(Bundle.data).label("size"),
-    ).order_by(Bundle.sequence)
+        IndexFile.sha256.label("index_sha256"),
+        IndexFile.shards.label("index_shards"),
+        func.length(IndexFile.data).label("index_size"),
+    )
+    query = query.outerjoin(IndexFile, IndexFile.sequence == Bundle.sequence).order_by(
+        Bundle.sequence
+    )
     if after is not None:
         query = query.where(Bundle.sequence > after)
     rows = [
@@ -70,6 +95,14 @@ def bundle_index(session: Session, key_id: bytes, after: int | None = None) -> d
             first_hour=row.first_hour,
             last_hour=row.last_hour,
             entries=row.entries,
+            index=None
+            if row.index_sha256 is None
+            else IndexInfo(
+                url=index_url(row.sequence),
+                size=row.index_size,
+                sha256=row.index_sha256,
+                shards=row.index_shards,
+            ),
         )
         for row in session.execute(query)
     ]
@@ -90,6 +123,10 @@ def config_payload(settings: Settings, keys: ServiceKeys, issued_at: int) -> byt
         "upload_bytes": c.UPLOAD_BYTES,
         "consent_bytes": c.CONSENT_BYTES,
         "messages": list(settings.messages),
+        "index": {
+            "shard_min_entries": settings.shard_min_entries,
+            "shard_fetches": settings.shard_fetches,
+        },
         "public_url": settings.public_url,
         "issued_at": issued_at,
     }

@@ -93,6 +93,28 @@ class Bundle(Base):
     entries: Mapped[int] = mapped_column(Integer)
 
 
+class IndexFile(Base):
+    """The signed compact index of a bundle (protocol §18): immutable bytes, one per bundle."""
+
+    __tablename__ = "bundle_indexes"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    shards: Mapped[int] = mapped_column(Integer)
+
+
+class ShardFile(Base):
+    """One signed shard of a bundle (protocol §18): immutable bytes."""
+
+    __tablename__ = "shards"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Publication(Base):
     """The last published sequence and time: one row, kept when bundles are purged,
     so sequence numbers only ever grow and no device refuses a new bundle as a

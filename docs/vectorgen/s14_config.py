@@ -25,6 +25,7 @@ def build(ctx: Context) -> None:
         "upload_bytes": c.UPLOAD_BYTES,
         "consent_bytes": c.CONSENT_BYTES,
         "messages": list(MESSAGES),
+        "index": {"shard_min_entries": c.DEFAULT_SHARD_MIN_ENTRIES, "shard_fetches": 4},
         "issued_at": BUNDLE_TIME,
     }
     payload = _json(config)

@@ -53,6 +53,7 @@ class StubService:
                 "upload_bytes": 65536,
                 "consent_bytes": 512,
                 "messages": [MESSAGE],
+                "index": {"shard_min_entries": 4, "shard_fetches": 2},
                 "issued_at": 1780000000,
             }
         ).encode()

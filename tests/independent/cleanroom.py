@@ -1094,6 +1094,8 @@ class Settings(NamedTuple):
     messages: tuple[str, ...]
     public_url: str | None
     issued_at: int
+    shard_min_entries: int  # k (§18)
+    shard_fetches: int  # F (§18)
 
 
 def config_message(payload: bytes) -> bytes:
@@ -1169,13 +1171,20 @@ def read_config(
     public_url = doc.get("public_url")  # may be absent: the same as null
     if public_url is not None and not isinstance(public_url, str):
         raise opaque()
+    sharding = doc.get("index")
+    if not isinstance(sharding, dict):
+        raise opaque()
+    least = int_in(sharding.get("shard_min_entries"), 1, 2**32 - 1)
+    fetches = int_in(sharding.get("shard_fetches"), 0, 64)
     issued = doc.get("issued_at")
     if not is_int(issued):
         raise opaque()
     assert isinstance(issued, int)
     if held_issued_at is not None and issued < held_issued_at:
         raise opaque()
-    return Settings(warn, min_overlap, retention, tuple(messages), public_url, issued)
+    return Settings(
+        warn, min_overlap, retention, tuple(messages), public_url, issued, least, fetches
+    )
 
 
 # --------------------------------------------------------------------------

@@ -442,6 +442,7 @@ def good_document(**changes: object) -> dict[str, object]:
         "upload_bytes": 65536,
         "consent_bytes": 512,
         "messages": ["hello"],
+        "index": {"shard_min_entries": 128, "shard_fetches": 4},
         "issued_at": 1780099200,
     }
     document.update(changes)
@@ -457,6 +458,9 @@ def good_document(**changes: object) -> dict[str, object]:
         ({"public_url": 5}, False),
         ({"issued_at": True}, False),
         ({"retention_days": 0}, False),
+        ({"index": {"shard_min_entries": 0, "shard_fetches": 4}}, False),
+        ({"index": {"shard_min_entries": 128, "shard_fetches": 65}}, False),
+        ({"index": None}, False),
         ({"policy": {"warn_levels": [1, 4], "min_overlap_minutes": 10}}, False),
         ({"authority": {"sign_key": "", "seal_key": "", "key_id": ""}}, False),
     ],

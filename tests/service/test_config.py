@@ -39,6 +39,10 @@ def test_config_is_signed_and_says_what_docs_api_md_says(
         "messages": [
             "You shared a venue with a confirmed case. Watch for symptoms and get tested."
         ],
+        "index": {
+            "shard_min_entries": c.DEFAULT_SHARD_MIN_ENTRIES,
+            "shard_fetches": c.DEFAULT_SHARD_FETCHES,
+        },
         "public_url": None,
         "issued_at": T0,
     }
