@@ -184,6 +184,7 @@ def test_a_hundred_slow_clients_do_not_starve_the_service(
     logged = output(server)
     assert "WORKER TIMEOUT" not in logged and "Traceback" not in logged
     assert booted_workers(logged) == WORKERS  # none was killed and replaced
+    assert "127.0.0.1" not in logged.replace(f"Listening at: {base}", "")
 
 
 def test_a_hundred_clients_trickling_their_headers_do_not_starve_the_service(
@@ -219,3 +220,4 @@ def test_a_hundred_clients_trickling_their_headers_do_not_starve_the_service(
     logged = output(server)
     assert "WORKER TIMEOUT" not in logged and "Traceback" not in logged
     assert booted_workers(logged) == WORKERS  # none was killed and replaced
+    assert "127.0.0.1" not in logged.replace(f"Listening at: {base}", "")
