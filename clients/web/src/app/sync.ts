@@ -46,6 +46,10 @@ import type { Store } from "./store.js";
 
 /** how likely each sync is to send a dummy upload (the CLI's default) */
 export const DUMMY_PROBABILITY = 0.3;
+/** the largest bundle the app downloads (the CLI's cap, clients/http.py MAX_BUNDLE_BYTES) */
+export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
+/** how long one sync may spend on its bundles, all of them together (the CLI's SYNC_SECONDS) */
+export const SYNC_SECONDS = 600;
 
 /** The service could not be reached: the device is offline or the service is down. */
 export class OfflineError extends DiaryError {}
@@ -72,6 +76,7 @@ async function request(path: string, init?: RequestInit): Promise<Response> {
   try {
     response = await fetch(endpoint(path), { cache: "no-store", credentials: "omit", ...init });
   } catch {
+    if (init?.signal?.aborted === true) throw new RejectedError("too-slow");
     throw new OfflineError("offline");
   }
   if (!response.ok) {
@@ -151,12 +156,12 @@ export function storedConfig(state: DiaryState): Configuration | null {
   return verifyConfig(base64ToBytes(state.config.payload), base64ToBytes(state.config.signature), authority);
 }
 
+/** A row of the bundle index. The index is not signed: it only says where to look. */
 interface IndexEntry {
   readonly sequence: number;
   readonly url: string;
   readonly size: number;
   readonly sha256: string;
-  readonly lastHour: number;
 }
 
 async function bundleIndex(after: number): Promise<IndexEntry[]> {
@@ -172,9 +177,60 @@ async function bundleIndex(after: number): Promise<IndexEntry[]> {
       url: typeof b.url === "string" ? b.url.replace(/^\//, "") : `v1/bundles/${sequence}`,
       size: Number(b.size),
       sha256: b.sha256.toLowerCase(),
-      lastHour: Number(b.last_hour),
     };
   });
+}
+
+/**
+ * The sequences to download: every one after the last bundle this device holds
+ * (or, holding none, from the first listed: the service purges its oldest
+ * bundles first). An index that skips one of them is refused.
+ */
+function wanted(state: DiaryState, index: readonly IndexEntry[]): IndexEntry[] {
+  if (index.length === 0) return [];
+  const bySequence = new Map(index.map((b) => [b.sequence, b]));
+  const holdsLast = state.bundles.some((b) => b.sequence === state.lastSequence);
+  const first = holdsLast ? state.lastSequence + 1 : Math.min(...bySequence.keys());
+  const out: IndexEntry[] = [];
+  for (let sequence = first; sequence <= Math.max(...bySequence.keys()); sequence++) {
+    const info = bySequence.get(sequence);
+    if (info === undefined) throw new RejectedError("index-gap");
+    out.push(info);
+  }
+  return out;
+}
+
+/**
+ * A bundle's bytes, read as they arrive: refused when its declared size is above
+ * MAX_BUNDLE_BYTES (before any byte is read) or when the server sends more than it
+ * declared; `signal` ends a download that drags on past the sync's deadline.
+ */
+async function download(info: IndexEntry, signal: AbortSignal): Promise<Uint8Array> {
+  if (!Number.isSafeInteger(info.size) || info.size < 0 || info.size > MAX_BUNDLE_BYTES) {
+    throw new RejectedError("bundle-too-large");
+  }
+  const response = await request(info.url, { signal });
+  const data = new Uint8Array(info.size);
+  let length = 0;
+  if (response.body === null) return data.subarray(0, 0);
+  try {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (length + value.length > info.size) {
+        await reader.cancel();
+        throw new RejectedError("bundle-too-large");
+      }
+      data.set(value, length);
+      length += value.length;
+    }
+  } catch (error) {
+    if (error instanceof RejectedError) throw error;
+    if (signal.aborted) throw new RejectedError("too-slow");
+    throw new OfflineError("offline");
+  }
+  return data.subarray(0, length);
 }
 
 /** The held bundles, each checked against its recorded hash and signature again. */
@@ -212,24 +268,40 @@ export async function sync(
 ): Promise<SyncResult> {
   const config = await fetchConfig(state);
   const authority = config.authority;
-  const index = (await bundleIndex(state.lastSequence)).filter((b) => b.sequence > state.lastSequence);
-  index.sort((a, b) => a.sequence - b.sequence);
-  const fetched: [IndexEntry, Uint8Array][] = [];
+  const index = wanted(
+    state,
+    (await bundleIndex(state.lastSequence)).filter((b) => b.sequence > state.lastSequence),
+  );
+  // one deadline for every download of this sync: a drip-fed bundle cannot hold it forever
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), SYNC_SECONDS * 1000);
+  // the signed header, not the index, says which hours a bundle covers (and so when it expires)
+  const fetched: [Bundle, Uint8Array][] = [];
   let last = BigInt(state.lastSequence);
-  for (const info of index) {
-    const data = new Uint8Array(await (await request(info.url)).arrayBuffer());
-    try {
-      if (toHex(sha256(data)) !== info.sha256) throw new VerificationError();
-      const bundle = verifyBundle(data, authority, last);
+  try {
+    for (const info of index) {
+      const data = await download(info, deadline.signal);
+      let bundle: Bundle;
+      try {
+        if (toHex(sha256(data)) !== info.sha256) throw new VerificationError();
+        bundle = verifyBundle(data, authority, last);
+        if (bundle.header.sequence !== BigInt(info.sequence)) throw new VerificationError();
+      } catch {
+        throw new RejectedError("bundle-rejected");
+      }
       last = bundle.header.sequence;
-    } catch {
-      throw new RejectedError("bundle-rejected");
+      fetched.push([bundle, data]);
     }
-    fetched.push([info, data]);
+  } finally {
+    clearTimeout(timer);
   }
-  await store.putBundles(fetched.map(([info, data]) => [info.sequence, data] as const));
-  for (const [info, data] of fetched) {
-    state.bundles.push({ sequence: info.sequence, sha256: toHex(sha256(data)), lastHour: info.lastHour });
+  await store.putBundles(fetched.map(([bundle, data]) => [Number(bundle.header.sequence), data] as const));
+  for (const [bundle, data] of fetched) {
+    state.bundles.push({
+      sequence: Number(bundle.header.sequence),
+      sha256: toHex(sha256(data)),
+      lastHour: bundle.header.lastHour,
+    });
   }
   state.lastSequence = Number(last);
   await store.deleteBundles(purge(state, now));
