@@ -129,6 +129,36 @@ def test_nothing_readable_is_stored_outside_the_encrypted_diary(
     assert found["local"] == "{}" and found["cookies"] == ""
 
 
+def test_the_stored_diary_size_does_not_count_visits(service: Service, phone: Any) -> None:
+    """The encrypted diary grew about 400 bytes a visit; padded, one visit and four
+    look alike (the CLI's counterpart: tests/clients/test_visitor.py)."""
+    sizes = []
+    for visit in range(4):
+        venue = (CAFE, BAR)[visit % 2]
+        page = open_code(phone, venue.poster().to_url(service.checkin_url))
+        phone.clock.fast_forward(30 * 60_000)
+        page.click("#check-out")
+        page.wait_for_selector("#notice:text('Checked out of')")
+        phone.clock.fast_forward(30 * 60_000)
+        sizes.append(
+            page.evaluate(
+                """async () => {
+                  const db = await new Promise((ok, no) => {
+                    const r = indexedDB.open("placecode");
+                    r.onsuccess = () => ok(r.result); r.onerror = no;
+                  });
+                  const sealed = await new Promise((ok, no) => {
+                    const r = db.transaction("diary").objectStore("diary").get("diary");
+                    r.onsuccess = () => ok(r.result); r.onerror = no;
+                  });
+                  return sealed.ciphertext.byteLength;
+                }"""
+            )
+        )
+    assert page.locator("#visits li").count() == 4
+    assert sizes == [64 * 1024 + 16] * 4  # the smallest bucket and the GCM tag
+
+
 def test_a_case_reports_another_phone_is_warned_and_asks_to_be_contacted(
     service: Service, browser: Any
 ) -> None:

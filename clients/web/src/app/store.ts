@@ -2,7 +2,8 @@
  * The diary at rest: one IndexedDB database. The diary itself is a JSON document
  * encrypted with AES-256-GCM under a WebCrypto key that was generated
  * non-extractable: the page can use it but no script can read its bytes, and
- * IndexedDB keeps it as an opaque CryptoKey. Bundles are public (everyone
+ * IndexedDB keeps it as an opaque CryptoKey; padded, so that its size does not
+ * count the visits. Bundles are public (everyone
  * downloads the same) and are kept as they came, checked again before use.
  * Nothing is written to localStorage or cookies.
  */
@@ -15,6 +16,21 @@ const BUNDLES = "bundles";
 const KEY_ID = "diary-key";
 const DIARY_ID = "diary";
 const NONCE_BYTES = 12;
+/**
+ * The diary's plaintext is padded with spaces (which JSON ignores) to this many
+ * bytes, or to the next power of two above: its size tells only the bucket, not
+ * the number of visits (about 400 bytes each). The CLI's PAD_MIN_BYTES.
+ */
+export const PAD_MIN_BYTES = 64 * 1024;
+
+function padded(text: string): Uint8Array<ArrayBuffer> {
+  const plain = new TextEncoder().encode(text);
+  let size = PAD_MIN_BYTES;
+  while (size < plain.length) size *= 2;
+  const out = new Uint8Array(size).fill(0x20);
+  out.set(plain);
+  return out;
+}
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -77,7 +93,7 @@ export class Store {
 
   async save(document: unknown): Promise<void> {
     const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-    const plain = new TextEncoder().encode(JSON.stringify(document));
+    const plain = padded(JSON.stringify(document));
     const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce }, this.key, plain);
     const tx = this.db.transaction(DIARY, "readwrite");
     tx.objectStore(DIARY).put({ nonce, ciphertext } satisfies Sealed, DIARY_ID);
