@@ -5,6 +5,7 @@ import importlib
 #: One module per line, each with a ``run()``.
 BENCHMARKS = [
     "bench.protocol",
+    "bench.index",
     "bench.service",
     "bench.web",
     "bench.browser",

@@ -58,6 +58,15 @@ class BundleInfo:
 
 
 @dataclass(frozen=True)
+class IndexInfo:
+    """Where a bundle's compact index is (protocol §18), how big: unsigned, like the row."""
+
+    url: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class IndexRow(BundleInfo):
     """A whole row of the bundle index, as the authority's statistics show it (unsigned)."""
 
@@ -65,6 +74,17 @@ class IndexRow(BundleInfo):
     first_hour: int
     last_hour: int
     entries: int
+    #: the bundle's compact index, when the service has made one
+    index: IndexInfo | None = None
+
+
+def _index_info(value: object) -> IndexInfo | None:
+    """A row's ``index`` field: absent or null (no index yet), or an object."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("an index is an object")
+    return IndexInfo(str(value["url"]), int(value["size"]), str(value["sha256"]))
 
 
 def server_url(explicit: str | None = None) -> str:
@@ -167,6 +187,7 @@ class Client:
                     int(b["first_hour"]),
                     int(b["last_hour"]),
                     int(b["entries"]),
+                    _index_info(b.get("index")),
                 )
                 for b in doc["bundles"]
             ]
@@ -191,26 +212,86 @@ class Client:
         ``have`` is a copy the app already holds: it is asked for with
         ``If-None-Match`` and returned as it is when the server answers 304.
         """
-        what = f"bundle {info.sequence}"
-        if not 0 < info.size <= max_bytes:
+        return self._immutable(
+            info.url or f"/v1/bundles/{info.sequence}",
+            f"bundle {info.sequence}",
+            info.size,
+            max_bytes,
+            deadline=deadline,
+            have=have,
+        )
+
+    def index(
+        self,
+        sequence: int,
+        info: IndexInfo,
+        *,
+        deadline: float | None = None,
+        have: bytes | None = None,
+        max_bytes: int = MAX_BUNDLE_BYTES,
+    ) -> bytes:
+        """Bundle ``sequence``'s compact index (protocol §18), bounded as a bundle is."""
+        return self._immutable(
+            info.url or f"/v1/indexes/{sequence}",
+            f"the index of bundle {sequence}",
+            info.size,
+            max_bytes,
+            deadline=deadline,
+            have=have,
+        )
+
+    def shard(
+        self, sequence: int, number: int, max_bytes: int, *, deadline: float | None = None
+    ) -> bytes:
+        """Shard ``number`` of bundle ``sequence`` (protocol §18): at most ``max_bytes``.
+
+        No index row declares a shard's size: the caller bounds it by what the
+        verified index allows (its entry count), and a longer answer is refused.
+        """
+        return self._immutable(
+            f"/v1/shards/{sequence}/{number}",
+            f"shard {number} of bundle {sequence}",
+            None,
+            max_bytes,
+            deadline=deadline,
+        )
+
+    def _immutable(
+        self,
+        path: str,
+        what: str,
+        size: int | None,
+        max_bytes: int,
+        *,
+        deadline: float | None = None,
+        have: bytes | None = None,
+    ) -> bytes:
+        if size is not None and not 0 < size <= max_bytes:
             raise ServiceError(
-                f"the service declares {what} as {info.size:,} bytes, outside what the app "
+                f"the service declares {what} as {size:,} bytes, outside what the app "
                 f"accepts (1 to {max_bytes:,}): nothing was downloaded"
             )
-        url = urllib.parse.urljoin(
-            self.base + "/", (info.url or f"/v1/bundles/{info.sequence}").lstrip("/")
-        )
+        url = urllib.parse.urljoin(self.base + "/", path.lstrip("/"))
         request = urllib.request.Request(url, method="GET")
         if have is not None:
             request.add_header("If-None-Match", f'"{hashlib.sha256(have).hexdigest()}"')
         try:
             with urllib.request.urlopen(request, timeout=self._timeout(deadline, what)) as response:
                 declared = response.headers.get("Content-Length")
-                if declared is not None and declared.strip() != str(info.size):
+                if size is None:
+                    if declared is not None and not declared.strip().isdigit():
+                        raise ServiceError(f"the service sent {what} with a malformed size")
+                    if declared is not None and int(declared) > max_bytes:
+                        raise ServiceError(
+                            f"the service sent {what} larger than the app accepts "
+                            f"({max_bytes:,} bytes): refused"
+                        )
+                    return self._read_bounded(response, max_bytes, deadline, what, exact=False)
+                if declared is not None and declared.strip() != str(size):
                     raise ServiceError(
                         f"the service sent {what} with another size than its index declares"
                     )
-                return self._read_bounded(response, info.size, deadline, what)
+                return self._read_bounded(response, size, deadline, what)
         except urllib.error.HTTPError as e:
             if e.code == 304 and have is not None:
                 return have
@@ -230,7 +311,10 @@ class Client:
             )
         return min(self.timeout, left)
 
-    def _read_bounded(self, response: Any, size: int, deadline: float | None, what: str) -> bytes:
+    def _read_bounded(
+        self, response: Any, size: int, deadline: float | None, what: str, *, exact: bool = True
+    ) -> bytes:
+        """At most ``size`` bytes (exactly ``size`` when ``exact``), before ``deadline``."""
         data = bytearray()
         while True:
             chunk = response.read1(min(CHUNK_BYTES, size + 1 - len(data)))
@@ -238,11 +322,16 @@ class Client:
                 break
             data += chunk
             if len(data) > size:
+                if not exact:
+                    raise ServiceError(
+                        f"the service sent more of {what} than the app accepts "
+                        f"({size:,} bytes): refused"
+                    )
                 raise ServiceError(
                     f"the service sent more of {what} than its index declares: refused"
                 )
             self._timeout(deadline, what)
-        if len(data) != size:
+        if exact and len(data) != size:
             raise ServiceError(f"the service sent {what} cut short: try again later")
         return bytes(data)
 

@@ -324,6 +324,12 @@ class _Bar:
     "[env PLACECODE_DUMMY_PROBABILITY]",
 )
 @click.option("--refetch", is_flag=True, help="forget the stored bundles and download all again")
+@click.option(
+    "--full-bundles",
+    is_flag=True,
+    help="download every new bundle whole instead of its compact index and a few shards "
+    "(more bytes, and the service sees no shard fetches at all)",
+)
 @at_option
 @pass_settings
 def sync(
@@ -332,9 +338,12 @@ def sync(
     authority_key: str | None,
     dummy_probability: float,
     refetch: bool,
+    full_bundles: bool,
     at: str | None,
 ) -> None:
-    """Download new exposure bundles, verify them and match your visits on this device."""
+    """Download what is new (each bundle's compact index and a few of its shards, or
+    with --full-bundles the whole bundles), verify it and match your visits on this
+    device."""
     now = parse_time(at)
     pin = visitor.parse_pin(authority_key) if authority_key else None
     diary = settings.open(now)
@@ -349,6 +358,7 @@ def sync(
             authority_key=pin,
             dummy_probability=dummy_probability,
             progress=bar,
+            full_bundles=full_bundles,
         )
     finally:
         bar.close()
@@ -359,6 +369,12 @@ def sync(
         f"Kept {result.new_bundles} new bundle(s) ({result.downloaded_bytes:,} bytes "
         "downloaded), all signed by your health authority."
     )
+    if result.indexed_bundles:
+        click.echo(
+            f"{result.indexed_bundles} of them through their compact index, with "
+            f"{result.shards_fetched} shard(s) fetched: the same number whether or not "
+            "your visits are among them."
+        )
     if result.expired_bundles:
         click.echo(
             f"Dropped {result.expired_bundles} more signed bundle(s): all their hours are "

@@ -350,12 +350,36 @@ class Index:
         """§18 ``[lo, hi)``: the 4-byte prefixes of shard ``number``'s entries."""
         if not 0 <= number < self.shard_count:
             raise Error(f"an index of {self.shard_count} shards has no shard {number}")
-        edges = (0, *self.boundaries, PREFIX_END)
-        return edges[number], edges[number + 1]
+        lo = self.boundaries[number - 1] if number else 0
+        hi = self.boundaries[number] if number < len(self.boundaries) else PREFIX_END
+        return lo, hi
 
     def hits(self, tags: Iterable[bytes]) -> list[int]:
-        """§18 The shards of the tags the filter holds, in ascending order, each once."""
-        return sorted({self.shard_of(t) for t in tags if self.contains(t)})
+        """§18 The shards of the tags the filter holds, in ascending order, each once.
+
+        ``contains`` for each tag, with the filter's fields held in locals (a
+        device checks hundreds of tags against every index).
+        """
+        fuse, salt = self._fuse, self.salt
+        length, seed, fp = fuse.segment_length, fuse.seed, fuse.fingerprints
+        mask, span = length - 1, fuse.segment_count * length
+        boundaries = self.boundaries
+        found = set()
+        for tag in tags:
+            if len(tag) != c.TAG_BYTES:
+                continue
+            h = _murmur64(((int.from_bytes(tag[:8], "big") ^ salt) + seed) & _M64)
+            h0 = (h * span) >> 64
+            f = (h ^ (h >> 32)) & 0xFF
+            if (
+                f
+                ^ fp[h0]
+                ^ fp[(h0 + length) ^ ((h >> 18) & mask)]
+                ^ fp[(h0 + 2 * length) ^ (h & mask)]
+            ):
+                continue
+            found.add(bisect.bisect_right(boundaries, int.from_bytes(tag[:4], "big")))
+        return sorted(found)
 
     def fetch_plan(self, tags: Iterable[bytes], fetches: int, random: RandomBytes) -> list[int]:
         """§18 The shards to fetch: every hit, topped up to ``min(F, shards)`` with decoys.
@@ -366,10 +390,17 @@ class Index:
         if fetches < 0:
             raise Error("a device fetches at least zero shards")
         wanted = self.hits(tags)
-        hit = set(wanted)
-        others = [n for n in range(self.shard_count) if n not in hit]
+        chosen = sorted(wanted)
         while len(wanted) < min(fetches, self.shard_count):
-            wanted.append(others.pop(_below(random, len(others))))
+            # the decoy at position ``below(count)`` among the shards not yet chosen,
+            # in ascending order, found without listing them
+            number = _below(random, self.shard_count - len(chosen))
+            for taken in chosen:
+                if taken > number:
+                    break
+                number += 1
+            wanted.append(number)
+            bisect.insort(chosen, number)
         for i in range(len(wanted) - 1, 0, -1):
             j = _below(random, i + 1)
             wanted[i], wanted[j] = wanted[j], wanted[i]
@@ -474,21 +505,25 @@ class ShardedBundle:
     index: Index
     shards: tuple[Shard, ...]
 
+    #: (lo, hi, shard): the prefix range of each held shard
+    _ranges: tuple[tuple[int, int, Shard], ...] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        numbers = [s.number for s in self.shards]
-        if len(set(numbers)) != len(numbers):
+        if len({s.number for s in self.shards}) != len(self.shards):
             raise Error("a shard is held twice")
         if any(s.sequence != self.index.header.sequence for s in self.shards):
             raise Error("a shard of another bundle")
+        ranges = tuple((*self.index.shard_range(s.number), s) for s in self.shards)
+        object.__setattr__(self, "_ranges", ranges)
 
     @property
     def header(self) -> BundleHeader:
         return self.index.header
 
     def _shard(self, tag: bytes) -> Shard | None:
-        number = self.index.shard_of(tag)
-        for shard in self.shards:
-            if shard.number == number:
+        prefix = int.from_bytes(tag[: c.PREFIX_BYTES], "big")
+        for lo, hi, shard in self._ranges:
+            if lo <= prefix < hi:
                 return shard
         return None
 

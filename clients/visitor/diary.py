@@ -1,4 +1,5 @@
-"""The visitor's diary: the check-in, past visits, warnings, the pinned authority, bundles.
+"""The visitor's diary: the check-in, past visits, warnings, the pinned authority, bundles
+and, on the compact index path (protocol §18), indexes with the shards fetched of each.
 
 Everything personal is encrypted at rest (a PyNaCl secret box) under a key in
 a file only its owner can read, or under a key derived from a passphrase with
@@ -28,8 +29,11 @@ from placecode.crypto import (
     CheckIn,
     Error,
     EvidenceLevel,
+    Index,
     Policy,
     PresenceProof,
+    Shard,
+    ShardedBundle,
     Slot,
     VenueCode,
     Visit,
@@ -45,6 +49,8 @@ KEY_FILE = "diary.key"
 SALT_FILE = "diary.salt"
 DIARY_FILE = "diary.box"
 BUNDLE_DIR = "bundles"
+#: indexes (``<sequence>.bin``) and their fetched shards (``<sequence>-<number>.bin``)
+INDEX_DIR = "indexes"
 #: Argon2id cost for a passphrase: 64 MiB, 3 passes (RFC 9106's second recommendation)
 ARGON2_MEMORY_KIB = 64 * 1024
 ARGON2_TIME_COST = 3
@@ -166,6 +172,52 @@ class StoredBundle:
         return cls(int(doc["sequence"]), str(doc["sha256"]), int(doc["last_hour"]))
 
 
+@dataclass(frozen=True)
+class StoredIndex:
+    """A verified index in ``indexes/<sequence>.bin`` and the shards fetched of it."""
+
+    sequence: int
+    sha256: str
+    last_hour: int
+    #: (shard number, SHA-256 of ``indexes/<sequence>-<number>.bin``)
+    shards: tuple[tuple[int, str], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "sha256": self.sha256,
+            "last_hour": self.last_hour,
+            "shards": [[n, h] for n, h in self.shards],
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> StoredIndex:
+        return cls(
+            int(doc["sequence"]),
+            str(doc["sha256"]),
+            int(doc["last_hour"]),
+            tuple((int(n), str(h)) for n, h in doc["shards"]),
+        )
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """The shards fetched of an index: fetched again as they are, never with new decoys."""
+
+    sequence: int
+    last_hour: int
+    shards: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sequence": self.sequence, "last_hour": self.last_hour, "shards": self.shards}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> FetchPlan:
+        return cls(
+            int(doc["sequence"]), int(doc["last_hour"]), tuple(int(n) for n in doc["shards"])
+        )
+
+
 def _check_in_to_json(state: CheckIn) -> dict[str, Any]:
     return {
         "code": state.code.to_url(),
@@ -204,6 +256,10 @@ class ServiceConfig:
     messages: tuple[str, ...]
     #: the service's public URL, whose check-in path venue codes open (``None``: unset)
     public_url: str | None = None
+    #: protocol §18 k: the fewest entries of a shard the device accepts
+    shard_min_entries: int = c.DEFAULT_SHARD_MIN_ENTRIES
+    #: protocol §18 F: the shards the device fetches of every index
+    shard_fetches: int = c.DEFAULT_SHARD_FETCHES
 
     @classmethod
     def parse(cls, payload: bytes) -> ServiceConfig:
@@ -224,6 +280,8 @@ class ServiceConfig:
                 int(doc["retention_days"]),
                 tuple(str(m) for m in doc["messages"]),
                 _public_url(doc.get("public_url")),
+                int(doc["index"]["shard_min_entries"]),
+                int(doc["index"]["shard_fetches"]),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise BundleRejected(f"the service's configuration is malformed ({e})") from None
@@ -246,6 +304,9 @@ class DiaryState:
     config: bytes | None = None
     last_sequence: int = -1
     bundles: list[StoredBundle] = field(default_factory=list)
+    indexes: list[StoredIndex] = field(default_factory=list)
+    #: the shards fetched of each index, kept when the indexes are forgotten (--refetch)
+    plans: list[FetchPlan] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -258,6 +319,8 @@ class DiaryState:
             "config": None if self.config is None else self.config.hex(),
             "last_sequence": self.last_sequence,
             "bundles": [b.to_json() for b in self.bundles],
+            "indexes": [i.to_json() for i in self.indexes],
+            "plans": [p.to_json() for p in self.plans],
             "reported": sorted(self.reported),
         }
         if self.check_in_reported:
@@ -278,6 +341,9 @@ class DiaryState:
             config=None if config is None else bytes.fromhex(config),
             last_sequence=int(doc["last_sequence"]),
             bundles=[StoredBundle.from_json(b) for b in doc["bundles"]],
+            # diaries written before the index path have neither
+            indexes=[StoredIndex.from_json(i) for i in doc.get("indexes", [])],
+            plans=[FetchPlan.from_json(p) for p in doc.get("plans", [])],
         )
 
 
@@ -517,10 +583,18 @@ class Diary:
         for visit_id in old:
             self.delete(visit_id)
         self._state.bundles = [b for b in self._state.bundles if (b.last_hour + 1) * 3600 > cutoff]
+        self._state.indexes = [i for i in self._state.indexes if (i.last_hour + 1) * 3600 > cutoff]
+        self._state.plans = [p for p in self._state.plans if (p.last_hour + 1) * 3600 > cutoff]
         listed = {b.sequence for b in self._state.bundles}
         for path in (self.directory / BUNDLE_DIR).glob("*.bin"):
             if path.stem.isdigit() and int(path.stem) not in listed:
                 if int(path.stem) <= self._state.last_sequence:
+                    path.unlink(missing_ok=True)
+        indexed = {i.sequence for i in self._state.indexes}
+        for path in (self.directory / INDEX_DIR).glob("*.bin"):
+            sequence = path.stem.partition("-")[0]
+            if sequence.isdigit() and int(sequence) not in indexed:
+                if int(sequence) <= self._state.last_sequence:
                     path.unlink(missing_ok=True)
         return len(old)
 
@@ -624,8 +698,92 @@ class Diary:
         return out
 
     def holds(self, sequence: int) -> bool:
-        """Whether the diary keeps the bundle of this sequence."""
-        return any(b.sequence == sequence for b in self._state.bundles)
+        """Whether the diary keeps the bundle of this sequence, or its index."""
+        return any(b.sequence == sequence for b in self._state.bundles) or any(
+            i.sequence == sequence for i in self._state.indexes
+        )
+
+    def _index_path(self, sequence: int, shard: int | None = None) -> Path:
+        name = f"{sequence}.bin" if shard is None else f"{sequence}-{shard}.bin"
+        return self.directory / INDEX_DIR / name
+
+    def add_indexed(self, index: Index, data: bytes, shards: Sequence[tuple[Shard, bytes]]) -> None:
+        """Keeps a verified index and the verified shards fetched of it, after those kept."""
+        (self.directory / INDEX_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
+        sequence = index.header.sequence
+        self._index_path(sequence).write_bytes(data)
+        for shard, raw in shards:
+            self._index_path(sequence, shard.number).write_bytes(raw)
+        self._state.indexes.append(
+            StoredIndex(
+                sequence,
+                hashlib.sha256(data).hexdigest(),
+                index.header.last_hour,
+                tuple((s.number, hashlib.sha256(raw).hexdigest()) for s, raw in shards),
+            )
+        )
+        numbers = tuple(s.number for s, _ in shards)
+        self._state.plans = [p for p in self._state.plans if p.sequence != sequence]
+        self._state.plans.append(FetchPlan(sequence, index.header.last_hour, numbers))
+        self._state.last_sequence = sequence
+
+    def fetched_before(self, sequence: int) -> tuple[int, ...] | None:
+        """The shards fetched of index ``sequence`` before (kept across --refetch), if any."""
+        for plan in self._state.plans:
+            if plan.sequence == sequence:
+                return plan.shards
+        return None
+
+    def indexed(self) -> list[ShardedBundle]:
+        """The stored indexes with their shards, verified again: a changed file is refused."""
+        authority = self.authority
+        if authority is None:
+            return []
+        out = []
+        for stored in self._state.indexes:
+            path = self._index_path(stored.sequence)
+            try:
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() != stored.sha256:
+                    raise crypto.VerificationError()
+                index = Index.verify(data, authority)
+                shards = []
+                for number, sha256 in stored.shards:
+                    path = self._index_path(stored.sequence, number)
+                    raw = path.read_bytes()
+                    if hashlib.sha256(raw).hexdigest() != sha256:
+                        raise crypto.VerificationError()
+                    shards.append(Shard.verify(raw, authority, index, number))
+                out.append(ShardedBundle(index, tuple(shards)))
+            except (OSError, crypto.VerificationError):
+                raise BundleRejected(
+                    f"the stored index file {path} was changed or removed: run "
+                    "`placecode visit sync --refetch` to download it again"
+                ) from None
+        return out
+
+    def index_file(self, sequence: int) -> bytes | None:
+        """The bytes of ``indexes/<sequence>.bin`` if there is such a file, kept or not."""
+        try:
+            return self._index_path(sequence).read_bytes()
+        except OSError:
+            return None
+
+    def tags_to_check(self, now: int) -> list[bytes]:
+        """Protocol §18: every tag that can match a bundle signed up to ``now``.
+
+        The tags of the visits not reported as this person's own, and of the
+        hours of a check-in in progress up to now: no entry counts for a minute
+        after its bundle was signed (§12), so no later tag can match it.
+        """
+        reported = self._state.reported
+        tags = [s.tag for v in self.visits if v.id not in reported for s in v.visit.slots]
+        current = self._state.check_in
+        if current is not None and not self._state.check_in_reported:
+            left = min(max(now, current.entered_at + 1), current.auto_checkout_at)
+            if left > current.entered_at:
+                tags += [s.tag for s in current.check_out(left).slots]
+        return sorted(set(tags))
 
     def bundle_file(self, sequence: int) -> bytes | None:
         """The bytes of ``bundles/<sequence>.bin`` if there is such a file, kept or not.
@@ -643,7 +801,12 @@ class Diary:
         The files stay until then: an unchanged one is not downloaded twice.
         """
         self._state.bundles = []
+        self._state.indexes = []
         self._state.last_sequence = -1
+
+    def forget_plans(self) -> None:
+        """Forgets which shards were fetched (another authority: its sequences are new)."""
+        self._state.plans = []
 
 
 def _next_day_of(current: CheckIn, code: VenueCode) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,16 @@ class StubService:
     #: (path, If-None-Match) of every bundle request, and how many were answered 304
     bundle_requests: list[tuple[str, str | None]] = field(default_factory=list)
     not_modified: int = 0
+    #: protocol §18: publish each bundle's index and shards (k = 4) and list them
+    indexed: bool = False
+    indexes: list[bytes] = field(default_factory=list)
+    shards: list[tuple[bytes, ...]] = field(default_factory=list)
+    #: hostile index and shard server: serve these bytes instead, by path
+    replace: dict[str, bytes] = field(default_factory=dict)
+    #: the path of every index and shard request, in order
+    index_requests: list[str] = field(default_factory=list)
+    #: index and shard paths answered without a Content-Length (with ``endless`` or ``drip``)
+    hostile_paths: set[str] = field(default_factory=set)
 
     def config(self) -> tuple[bytes, bytes]:
         public = self.keys.public
@@ -64,6 +75,26 @@ class StubService:
             self.keys.public.key_id, len(self.bundles) + 1, created, hours[0], hours[1], (MESSAGE,)
         )
         self.bundles.append(crypto.sign_bundle(header, entries, self.keys.signing_key))
+        signed = crypto.sign_index(
+            header, entries, self.keys.signing_key, salt=os.urandom(8), shard_min_entries=4
+        )
+        self.indexes.append(signed.index)
+        self.shards.append(signed.shards)
+
+    def served(self, path: str) -> bytes | None:
+        """What the stub answers at an index or shard path (``None``: 404)."""
+        if path in self.replace:
+            return self.replace[path]
+        parts = path.split("/")
+        try:
+            sequence = int(parts[3])
+            if parts[2] == "indexes" and len(parts) == 4:
+                return self.indexes[sequence - 1]
+            if parts[2] == "shards" and len(parts) == 5:
+                return self.shards[sequence - 1][int(parts[4])]
+        except (ValueError, IndexError):
+            pass
+        return None
 
 
 @contextmanager
@@ -74,7 +105,10 @@ def serve(stub: StubService) -> Iterator[StubService]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client hung up on a body it refuses, as it should
 
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/v1/config":
@@ -99,6 +133,17 @@ def serve(stub: StubService) -> Iterator[StubService]:
                     self._hostile(data)
                 else:
                     self._send(200, data, "application/octet-stream")
+            elif self.path.startswith(("/v1/indexes/", "/v1/shards/")):
+                stub.index_requests.append(self.path)
+                data = stub.served(self.path)
+                if data is None:
+                    self._send(404, b'{"error": {"code": "not_found", "message": "not found"}}')
+                elif (stub.endless or stub.drip) and (
+                    not stub.hostile_paths or self.path in stub.hostile_paths
+                ):
+                    self._hostile(data)
+                else:
+                    self._send(200, data, "application/octet-stream")
             elif self.path.startswith("/v1/bundles"):
                 after = int(self.path.partition("after=")[2] or -1)
                 rows = []
@@ -115,6 +160,16 @@ def serve(stub: StubService) -> Iterator[StubService]:
                                 "first_hour": bundle.header.first_hour,
                                 "last_hour": bundle.header.last_hour,
                                 "entries": bundle.count,
+                                "index": None
+                                if not stub.indexed
+                                else {
+                                    "url": f"/v1/indexes/{seq}",
+                                    "size": len(stub.served(f"/v1/indexes/{seq}") or b""),
+                                    "sha256": hashlib.sha256(
+                                        stub.served(f"/v1/indexes/{seq}") or b""
+                                    ).hexdigest(),
+                                    "shards": len(stub.shards[seq - 1]),
+                                },
                                 **stub.index_override,
                             }
                         )
