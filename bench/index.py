@@ -24,10 +24,12 @@ Figures:
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import statistics
 import time
+from collections.abc import Callable
 
 from placecode import crypto
 from placecode.crypto import constants as c
@@ -59,6 +61,26 @@ def _full_match(
 ) -> list[crypto.Exposure]:
     verify_signature.cache_clear()
     return crypto.match(visits, [bundle], policy)
+
+
+def _interleaved(
+    first: Callable[[], object], second: Callable[[], object], times: int
+) -> tuple[float, float]:
+    """Median milliseconds of each, run in turn, so that a machine shared with other work
+    slows both alike; the garbage collector off, as in ``bench.protocol._median``."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(times):
+            for run, out in ((first, samples[0]), (second, samples[1])):
+                t = time.perf_counter()
+                run()
+                out.append((time.perf_counter() - t) * 1000)
+    finally:
+        if enabled:
+            gc.enable()
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def _at_scale(figures: dict[str, float | int]) -> None:
@@ -95,8 +117,11 @@ def _at_scale(figures: dict[str, float | int]) -> None:
     assert len(full) == 3 and [e.overlap_minutes for e in by_index] == [
         e.overlap_minutes for e in full
     ]
-    full_ms = _median(lambda: _full_match(visits, bundle, policy), 15) * 1000
-    index_ms = _median(lambda: _index_match(visits, index, verified, policy), 15) * 1000
+    full_ms, index_ms = _interleaved(
+        lambda: _full_match(visits, bundle, policy),
+        lambda: _index_match(visits, index, verified, policy),
+        21,
+    )
 
     def verify_fetched() -> None:
         for n in hit:

@@ -368,7 +368,13 @@ class Index:
         for tag in tags:
             if len(tag) != c.TAG_BYTES:
                 continue
-            h = _murmur64(((int.from_bytes(tag[:8], "big") ^ salt) + seed) & _M64)
+            # _murmur64, inlined
+            h = ((int.from_bytes(tag[:8], "big") ^ salt) + seed) & _M64
+            h ^= h >> 33
+            h = (h * 0xFF51AFD7ED558CCD) & _M64
+            h ^= h >> 33
+            h = (h * 0xC4CEB9FE1A85EC53) & _M64
+            h ^= h >> 33
             h0 = (h * span) >> 64
             f = (h ^ (h >> 32)) & 0xFF
             if (
@@ -431,6 +437,8 @@ class Shard:
     authority_section: _Section = field(repr=False)
     public_section: _Section = field(repr=False)
     _data: bytes = field(repr=False)
+    #: the distinct tags of both sections
+    tags: frozenset[bytes] = field(repr=False)
 
     @classmethod
     def verify(
@@ -467,13 +475,17 @@ class Shard:
         if second[2] != len(body):
             raise VerificationError()
         lo, hi = index.shard_range(number)
+        tags = set()
         for tags_at, count, _ in (first, second):
             for at in range(tags_at, tags_at + count * c.TAG_BYTES, c.TAG_BYTES):
-                if not lo <= int.from_bytes(raw[at : at + c.PREFIX_BYTES], "big") < hi:
+                tag = raw[at : at + c.TAG_BYTES]
+                if not lo <= int.from_bytes(tag[: c.PREFIX_BYTES], "big") < hi:
                     raise VerificationError()
+                tags.add(tag)
         if index.shard_count > 1 and first[1] + second[1] < index.shard_min_entries:
             raise VerificationError()
-        return cls(sequence, number, _Section(raw, *first), _Section(raw, *second), raw)
+        sections = _Section(raw, *first), _Section(raw, *second)
+        return cls(sequence, number, *sections, raw, frozenset(tags))
 
     @property
     def data(self) -> bytes:
@@ -507,6 +519,8 @@ class ShardedBundle:
 
     #: (lo, hi, shard): the prefix range of each held shard
     _ranges: tuple[tuple[int, int, Shard], ...] = field(init=False, repr=False, compare=False)
+    #: every tag the held shards hold: any other tag is answered at once
+    _tags: frozenset[bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len({s.number for s in self.shards}) != len(self.shards):
@@ -515,6 +529,7 @@ class ShardedBundle:
             raise Error("a shard of another bundle")
         ranges = tuple((*self.index.shard_range(s.number), s) for s in self.shards)
         object.__setattr__(self, "_ranges", ranges)
+        object.__setattr__(self, "_tags", frozenset().union(*(s.tags for s in self.shards)))
 
     @property
     def header(self) -> BundleHeader:
@@ -528,9 +543,13 @@ class ShardedBundle:
         return None
 
     def lookup_authority(self, tag: bytes) -> list[bytes]:
+        if tag not in self._tags:
+            return []
         shard = self._shard(tag)
         return shard.lookup_authority(tag) if shard else []
 
     def lookup_public(self, tag: bytes) -> list[bytes]:
+        if tag not in self._tags:
+            return []
         shard = self._shard(tag)
         return shard.lookup_public(tag) if shard else []
